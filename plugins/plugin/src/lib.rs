@@ -1,0 +1,43 @@
+//! The clusterdns plugin contract.
+//!
+//! A server block is a [`Chain`] of [`Plugin`]s run in the fixed order of the server's registry.
+//! Each plugin gets the decoded [`Request`] and a [`Next`] view of the plugins after it, and
+//! returns a [`Reply`]: an [`Outcome`] available now, or a future of one.
+//!
+//! Setup goes through one [`Setup`] context: the directive's Corefile tokens (a [`Dispenser`]),
+//! the block's zones, and the instance's shared services (metrics, HTTP routes, tasks, hooks).
+#![forbid(unsafe_code)]
+
+pub mod chain;
+pub mod classify;
+pub mod dispenser;
+pub mod duration;
+pub mod error;
+pub mod fallthrough;
+pub mod http;
+pub mod log;
+pub mod metrics;
+pub mod readiness;
+pub mod reply;
+pub mod request;
+pub mod response;
+pub mod setup;
+pub mod tasks;
+#[cfg(feature = "test-util")]
+pub mod test_util;
+pub mod token;
+pub mod wire;
+pub mod zones;
+
+pub use chain::{Chain, Next, Plugin};
+pub use dispenser::{Dispenser, ParseError};
+pub use error::{ConfigError, Error, Failure};
+pub use fallthrough::Fallthrough;
+pub use reply::{Outcome, Reply};
+pub use request::{Request, Transport};
+pub use response::{Response, Section};
+pub use setup::{BlockConfig, ServerKey, Setup};
+pub use token::Token;
+
+/// Re-exported so plugin crates name the same DNS types as the contract.
+pub use hickory_proto as proto;

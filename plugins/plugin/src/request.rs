@@ -1,0 +1,211 @@
+//! A query, decoded once by the listener and lent to every plugin.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU16, Ordering};
+use std::time::Instant;
+
+use bytes::Bytes;
+use hickory_proto::op::{Edns, Message, OpCode, Query};
+use hickory_proto::rr::{DNSClass, Name, RecordType};
+use hickory_proto::serialize::binary::DecodeError;
+
+/// Smallest UDP payload a client can be sent (RFC 1035 §4.2.1); also the size assumed
+/// without EDNS.
+pub const MIN_UDP_SIZE: u16 = 512;
+/// Largest DNS message over TCP (RFC 1035 §4.2.2: two-byte length prefix).
+pub const MAX_TCP_SIZE: u16 = 65535;
+
+/// How the query arrived.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Transport {
+    Udp,
+    Tcp,
+}
+
+impl Transport {
+    /// `udp` / `tcp`, as the `proto` metric label and the log's `{proto}` print it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Transport::Udp => "udp",
+            Transport::Tcp => "tcp",
+        }
+    }
+}
+
+/// A decoded query and where it came from. Decoded once, never cloned on the hot path.
+#[derive(Debug)]
+pub struct Request {
+    message: Message,
+    wire: Bytes,
+    qname_lower: Box<str>,
+    client: SocketAddr,
+    local: SocketAddr,
+    transport: Transport,
+    server: Arc<str>,
+    /// The client's advertised EDNS UDP size after any `bufsize` clamp (0 without EDNS).
+    /// Atomic because `bufsize` lowers it through a shared reference, as CoreDNS mutates the
+    /// query in place (plugins-core.md, bufsize).
+    edns_udp_size: AtomicU16,
+    received: Instant,
+}
+
+impl Request {
+    /// Decodes `wire`. The listener checks the header first (`wire::inspect`); this only
+    /// fails on a body that does not parse.
+    pub fn decode(
+        wire: Bytes,
+        client: SocketAddr,
+        local: SocketAddr,
+        transport: Transport,
+        server: Arc<str>,
+    ) -> Result<Request, DecodeError> {
+        let message = Message::from_vec(&wire)?;
+        Ok(Request::from_message(
+            message, wire, client, local, transport, server,
+        ))
+    }
+
+    /// Builds a request from an already decoded message (tests, plugins that re-enter the
+    /// server with a new question).
+    pub fn from_message(
+        message: Message,
+        wire: Bytes,
+        client: SocketAddr,
+        local: SocketAddr,
+        transport: Transport,
+        server: Arc<str>,
+    ) -> Request {
+        let qname_lower = message
+            .queries
+            .first()
+            .map(|q| q.name().to_lowercase().to_string().into_boxed_str())
+            .unwrap_or_else(|| ".".into());
+        let edns_udp_size = message.edns.as_ref().map_or(0, |e| e.max_payload());
+        Request {
+            message,
+            wire,
+            qname_lower,
+            client,
+            local,
+            transport,
+            server,
+            edns_udp_size: AtomicU16::new(edns_udp_size),
+            received: Instant::now(),
+        }
+    }
+
+    pub fn message(&self) -> &Message {
+        &self.message
+    }
+
+    /// The query as received, e.g. for forwarding with a new ID.
+    pub fn wire(&self) -> &Bytes {
+        &self.wire
+    }
+
+    /// Length of the query as received (`{size}`, `coredns_dns_request_size_bytes`).
+    pub fn len(&self) -> usize {
+        self.wire.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.wire.is_empty()
+    }
+
+    pub fn id(&self) -> u16 {
+        self.message.metadata.id
+    }
+
+    pub fn opcode(&self) -> OpCode {
+        self.message.metadata.op_code
+    }
+
+    /// The question. The listener only builds requests with exactly one (corefile.md §7.2).
+    pub fn query(&self) -> Option<&Query> {
+        self.message.queries.first()
+    }
+
+    /// The question name in its original case (answers echo it).
+    pub fn qname(&self) -> Name {
+        self.query().map_or_else(Name::root, |q| q.name().clone())
+    }
+
+    /// The question name lower-cased, fully qualified (`www.example.org.`): what zones match on.
+    pub fn qname_lower(&self) -> &str {
+        &self.qname_lower
+    }
+
+    pub fn qtype(&self) -> RecordType {
+        self.query().map_or(RecordType::NULL, |q| q.query_type())
+    }
+
+    pub fn qclass(&self) -> DNSClass {
+        self.query().map_or(DNSClass::IN, |q| q.query_class())
+    }
+
+    pub fn edns(&self) -> Option<&Edns> {
+        self.message.edns.as_ref()
+    }
+
+    /// The DNSSEC OK bit of the query's OPT record (RFC 3225).
+    pub fn do_bit(&self) -> bool {
+        self.edns().is_some_and(|e| e.flags().dnssec_ok)
+    }
+
+    /// The EDNS UDP size the client advertised, after any `bufsize` clamp; `None` without EDNS.
+    pub fn edns_udp_size(&self) -> Option<u16> {
+        self.edns()
+            .map(|_| self.edns_udp_size.load(Ordering::Relaxed))
+    }
+
+    /// Lowers the advertised EDNS UDP size to `max` if it is larger (the `bufsize` plugin).
+    /// Never raises it and never adds EDNS.
+    pub fn clamp_edns_udp_size(&self, max: u16) {
+        if self.edns().is_some() {
+            self.edns_udp_size.fetch_min(max, Ordering::Relaxed);
+        }
+    }
+
+    /// The largest reply this client accepts: 65535 over TCP; over UDP the advertised size,
+    /// at least 512 (CoreDNS `request.Size`, the log's `{>bufsize}`).
+    pub fn max_reply_size(&self) -> u16 {
+        match self.transport {
+            Transport::Tcp => MAX_TCP_SIZE,
+            Transport::Udp => self
+                .edns_udp_size()
+                .unwrap_or(MIN_UDP_SIZE)
+                .max(MIN_UDP_SIZE),
+        }
+    }
+
+    pub fn client(&self) -> SocketAddr {
+        self.client
+    }
+
+    pub fn local(&self) -> SocketAddr {
+        self.local
+    }
+
+    pub fn transport(&self) -> Transport {
+        self.transport
+    }
+
+    /// The listener's identity (`dns://:53`), the `server` metric label.
+    pub fn server(&self) -> &Arc<str> {
+        &self.server
+    }
+
+    /// When the listener decoded the query.
+    pub fn received(&self) -> Instant {
+        self.received
+    }
+
+    /// True for an IPv6 client that is not an IPv4-mapped address (metrics `family` 2).
+    pub fn is_ipv6_client(&self) -> bool {
+        match self.client.ip() {
+            std::net::IpAddr::V4(_) => false,
+            std::net::IpAddr::V6(v6) => v6.to_ipv4_mapped().is_none(),
+        }
+    }
+}

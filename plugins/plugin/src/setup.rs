@@ -1,0 +1,150 @@
+//! What a directive's setup sees and builds: its tokens, its block, the instance's services.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::chain::Plugin;
+use crate::dispenser::Dispenser;
+use crate::http::HttpRoute;
+use crate::metrics::MetricsHub;
+use crate::readiness::Readiness;
+use crate::tasks::Tasks;
+
+/// A normalised server key (corefile.md §6): `dns://example.org.:53`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ServerKey {
+    /// `dns`, `tls`, `quic`, `grpc`, `https`, `https3`.
+    pub scheme: String,
+    /// Lower-case FQDN; reverse CIDR keys are already expanded into `in-addr.arpa.` zones.
+    pub zone: String,
+    pub port: u16,
+}
+
+impl std::fmt::Display for ServerKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}://{}:{}", self.scheme, self.zone, self.port)
+    }
+}
+
+/// One server block as its directives configure it.
+#[derive(Default)]
+pub struct BlockConfig {
+    /// Position of the block in the Corefile (0-based).
+    pub index: usize,
+    /// Every zone of the block with its scheme and port, in key order.
+    pub keys: Vec<ServerKey>,
+    /// The addresses to listen on (set by `bind`); empty means the wildcard address.
+    pub listen_hosts: Vec<String>,
+    /// `bind` was used: an empty `listen_hosts` then means "not served at all".
+    pub bind_used: bool,
+    /// `debug`: panics are not recovered on this block's listeners.
+    pub debug: bool,
+    /// `prometheus` is in this block: `coredns_plugin_enabled` is set for its plugins.
+    pub metrics: bool,
+    /// `ready` is in this block: its plugins are asked by `/ready`.
+    pub readiness: bool,
+    /// The query-handling plugins, in registry order.
+    pub plugins: Vec<Arc<dyn Plugin>>,
+}
+
+impl BlockConfig {
+    /// The block's zones in key order, without repeats (what plugins default to).
+    pub fn zones(&self) -> Vec<String> {
+        let mut zones: Vec<String> = Vec::new();
+        for key in &self.keys {
+            if !zones.contains(&key.zone) {
+                zones.push(key.zone.clone());
+            }
+        }
+        zones
+    }
+}
+
+/// `reload [INTERVAL] [JITTER]`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ReloadSettings {
+    pub interval: Duration,
+    pub jitter: Duration,
+}
+
+pub type HookFuture = Pin<Box<dyn Future<Output = ()> + Send>>;
+/// Work to do when an instance stops (process shutdown, or replaced by a reload).
+pub type Hook = Box<dyn FnOnce() -> HookFuture + Send>;
+
+/// Services shared by every block of one configuration instance.
+pub struct InstanceServices {
+    pub metrics: Arc<MetricsHub>,
+    pub routes: Vec<HttpRoute>,
+    pub tasks: Tasks,
+    pub readiness: Arc<Readiness>,
+    /// Run when the instance stops, in registration (= registry) order.
+    pub shutdown_hooks: Vec<Hook>,
+    /// `health { lameduck }`: how long to keep answering after SIGTERM.
+    pub lameduck: Option<Duration>,
+    /// `reload`: the last block that has it decides (cli-and-endpoints.md §8.1).
+    pub reload: Option<ReloadSettings>,
+    /// `errors { stacktrace }` on some block.
+    pub stacktrace: bool,
+}
+
+impl InstanceServices {
+    pub fn new(metrics: Arc<MetricsHub>) -> Self {
+        InstanceServices {
+            metrics,
+            routes: Vec::new(),
+            tasks: Tasks::new(),
+            readiness: Arc::new(Readiness::new()),
+            shutdown_hooks: Vec::new(),
+            lameduck: None,
+            reload: None,
+            stacktrace: false,
+        }
+    }
+}
+
+/// The context one directive's setup runs in, once per block.
+pub struct Setup<'a> {
+    /// The directive's tokens in this block: every occurrence, in file order.
+    pub d: Dispenser,
+    pub block: &'a mut BlockConfig,
+    pub services: &'a mut InstanceServices,
+}
+
+impl<'a> Setup<'a> {
+    pub fn new(
+        d: Dispenser,
+        block: &'a mut BlockConfig,
+        services: &'a mut InstanceServices,
+    ) -> Self {
+        Setup { d, block, services }
+    }
+
+    /// The block's zones (what a plugin without zone arguments serves).
+    pub fn zones(&self) -> Vec<String> {
+        self.block.zones()
+    }
+
+    /// Adds a query-handling plugin to the block's chain. Setup runs in registry order, so
+    /// plugins land in execution order.
+    pub fn add_plugin(&mut self, plugin: impl Plugin) {
+        self.block.plugins.push(Arc::new(plugin));
+    }
+
+    pub fn metrics(&self) -> &Arc<MetricsHub> {
+        &self.services.metrics
+    }
+
+    pub fn add_route(&mut self, route: HttpRoute) {
+        self.services.routes.push(route);
+    }
+
+    pub fn tasks(&self) -> &Tasks {
+        &self.services.tasks
+    }
+
+    pub fn on_shutdown(&mut self, hook: impl FnOnce() -> HookFuture + Send + 'static) {
+        self.services.shutdown_hooks.push(Box::new(hook));
+    }
+}

@@ -1,1 +1,13 @@
-fn main() {}
+//! One integration binary: starts real `clusterdns` processes from Corefile strings on
+//! 127.0.0.1 and talks to them over UDP, TCP and HTTP.
+
+mod harness;
+
+mod bad_packets;
+mod cli;
+mod endpoints;
+mod fuzz_corpus;
+mod reload;
+mod serving;
+mod shutdown;
+mod startup_errors;

@@ -86,7 +86,9 @@ impl Dispenser {
         self.cursor + 1 < self.tokens.len() as isize
     }
 
-    /// Advances to the next token, across lines. False at the end.
+    /// Advances to the next token, across lines. False at the end. (Named after CoreDNS's
+    /// `Next`, which plugin parsers are ported from; not an iterator.)
+    #[allow(clippy::should_implement_trait)]
     pub fn next(&mut self) -> bool {
         if self.has_following() {
             self.cursor += 1;

@@ -17,6 +17,7 @@ pub mod fallthrough;
 pub mod http;
 pub mod log;
 pub mod metrics;
+pub mod names;
 pub mod readiness;
 pub mod reply;
 pub mod request;

@@ -77,10 +77,12 @@ impl QueryBuilder {
     }
 }
 
+type AnswerFn = Box<dyn Fn(&Request) -> Outcome + Send>;
+
 /// A terminal plugin that counts calls and answers with a fixed outcome.
 pub struct Recorder {
     calls: AtomicUsize,
-    answer: Mutex<Box<dyn Fn(&Request) -> Outcome + Send>>,
+    answer: Mutex<AnswerFn>,
 }
 
 impl Recorder {

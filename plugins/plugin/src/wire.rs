@@ -201,10 +201,10 @@ pub fn uncompressed_len(req: &Request, resp: &Response) -> usize {
         let mut encoder = BinEncoder::new(&mut buf);
         encoder.set_name_encoding(NameEncoding::Uncompressed);
         let mut len = HEADER_LEN;
-        if let Some(query) = req.query() {
-            if query.emit(&mut encoder).is_err() {
-                return len;
-            }
+        if let Some(query) = req.query()
+            && query.emit(&mut encoder).is_err()
+        {
+            return len;
         }
         for record in resp
             .answers

@@ -1,7 +1,7 @@
 //! Corefile → [`Instance`]: runs each directive's setup in registry order and groups the
 //! blocks' zones into listeners (corefile.md §1 steps 3–7).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashSet};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
 
@@ -11,10 +11,6 @@ use plugin::{Chain, ConfigError, Dispenser, Setup};
 
 use crate::corefile::{self, CorefileError, KeyError, ServerBlock, Source};
 use crate::registry;
-
-/// The built-in configuration used when there is no Corefile, or it has no server block
-/// (corefile.md §9). Its name in messages is `Corefile`.
-pub const DEFAULT_COREFILE: &str = ".:{$CLUSTERDNS_DEFAULT_PORT} {\n    whoami\n    log\n}\n";
 
 /// Why a configuration could not be built. The first error stops the build (corefile.md §1).
 #[derive(Debug, thiserror::Error)]
@@ -75,11 +71,13 @@ pub struct Options<'a> {
     pub env: &'a dyn Fn(&str) -> Option<String>,
 }
 
-/// The built-in default configuration as a source.
-pub fn default_source() -> Source {
+/// The built-in configuration used when there is no Corefile, or it has no server block
+/// (corefile.md §9): `.:PORT { whoami log }` with PORT from `-dns.port`. Its name in messages
+/// is `Corefile`.
+pub fn default_source(port: &str) -> Source {
     Source {
         name: Arc::from("Corefile"),
-        text: DEFAULT_COREFILE.as_bytes().to_vec(),
+        text: format!(".:{port} {{\n    whoami\n    log\n}}\n").into_bytes(),
         dir: std::path::PathBuf::from("."),
     }
 }
@@ -89,9 +87,7 @@ pub fn assemble(source: &Source, opts: &Options<'_>) -> Result<Instance, Assembl
     let known: &dyn Fn(&str) -> bool = &registry::is_known;
     let mut blocks = corefile::parse(source, opts.env, Some(known))?;
     if blocks.is_empty() {
-        let port = opts.default_port.to_string();
-        let env = move |name: &str| (name == "CLUSTERDNS_DEFAULT_PORT").then(|| port.clone());
-        blocks = corefile::parse(&default_source(), &env, Some(known))?;
+        blocks = corefile::parse(&default_source(opts.default_port), opts.env, Some(known))?;
     }
     let digest = corefile::digest(&blocks);
     build(&blocks, digest, opts)
@@ -146,7 +142,7 @@ fn build(
             .any(|d| names.contains(&d.name.as_str()))
     };
     let mut listeners: BTreeMap<SocketAddr, ListenerPlan> = BTreeMap::new();
-    let mut served: HashMap<(String, u16, String), String> = HashMap::new();
+    let mut served = HashSet::new();
     let mut banner = Vec::new();
     for (parsed_block, block) in parsed.iter().zip(&blocks) {
         let hosts = listen_hosts(block);
@@ -199,39 +195,41 @@ fn listen_hosts(block: &BlockConfig) -> Vec<String> {
 }
 
 /// Rejects a zone served twice on one address, or once on the wildcard and once on a bound
-/// address of the same port (corefile.md §7.1).
+/// address of the same port (corefile.md §7.1). `served` holds (zone, port, host) seen so far.
 fn check_overlap(
-    served: &mut HashMap<(String, u16, String), String>,
+    served: &mut HashSet<(String, u16, String)>,
     key: &ServerKey,
     host: &str,
 ) -> Result<(), AssembleError> {
     let entry = (key.zone.clone(), key.port, host.to_string());
-    if served.contains_key(&entry) {
+    if served.contains(&entry) {
         return Err(AssembleError::Duplicate {
             key: key.to_string(),
         });
     }
-    let wildcard = (key.zone.clone(), key.port, String::new());
-    if !host.is_empty() && served.contains_key(&wildcard) {
+    let same_zone =
+        |(zone, port, _): &&(String, u16, String)| *zone == key.zone && *port == key.port;
+    let clash = if host.is_empty() {
+        served
+            .iter()
+            .filter(same_zone)
+            .map(|(_, _, bound)| bound.clone())
+            .next()
+    } else {
+        served
+            .iter()
+            .filter(same_zone)
+            .any(|(_, _, h)| h.is_empty())
+            .then(|| host.to_string())
+    };
+    if let Some(bound) = clash {
         return Err(AssembleError::Overlap {
             key: key.to_string(),
-            host: host.to_string(),
+            host: bound,
             other: key.to_string(),
         });
     }
-    if host.is_empty() {
-        if let Some(((_, _, bound), _)) = served
-            .iter()
-            .find(|((z, p, h), _)| *z == key.zone && *p == key.port && !h.is_empty())
-        {
-            return Err(AssembleError::Overlap {
-                key: key.to_string(),
-                host: bound.clone(),
-                other: key.to_string(),
-            });
-        }
-    }
-    served.insert(entry, key.to_string());
+    served.insert(entry);
     Ok(())
 }
 

@@ -75,7 +75,11 @@ pub static DIRECTIVES: &[Directive] = &[
     ),
     known("pprof"),
     known("shed"),
-    implemented(clusterdns_prometheus::NAME, clusterdns_prometheus::setup),
+    with_metrics(
+        clusterdns_prometheus::NAME,
+        clusterdns_prometheus::setup,
+        clusterdns_prometheus::register_metrics,
+    ),
     implemented(clusterdns_errors::NAME, clusterdns_errors::setup),
     implemented(clusterdns_log::NAME, clusterdns_log::setup),
     known("dnstap"),

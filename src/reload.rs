@@ -94,12 +94,12 @@ impl Reloader {
         if !self.origin.can_reload() {
             return Check::Unchanged;
         }
-        let Ok(source) = self.origin.load() else {
+        let Ok(source) = self.origin.load(&self.default_port) else {
             return Check::Unchanged;
         };
         let blocks = match corefile::parse(&source, &process_env, None) {
             Ok(blocks) if blocks.is_empty() => {
-                match corefile::parse(&default_source(), &process_env, None) {
+                match corefile::parse(&default_source(&self.default_port), &process_env, None) {
                     Ok(blocks) => blocks,
                     Err(_) => return Check::Unchanged,
                 }
@@ -138,7 +138,7 @@ impl Reloader {
         if !self.origin.can_reload() {
             return Err(ReloadError::Stdin);
         }
-        let source = self.origin.load()?;
+        let source = self.origin.load(&self.default_port)?;
         self.build_and_swap(&source, supervisor).await?;
         self.digest = supervisor.instance().digest.clone();
         Ok(())

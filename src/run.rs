@@ -78,7 +78,7 @@ pub async fn run(flags: Flags) -> ExitCode {
         Ok(origin) => origin,
         Err(e) => return fatal(e),
     };
-    let source = match origin.load() {
+    let source = match origin.load(&flags.dns_port) {
         Ok(source) => source,
         Err(e) => return fatal(e),
     };
@@ -113,10 +113,10 @@ pub async fn run(flags: Flags) -> ExitCode {
         }
     }
     let pidfile = flags.pidfile.clone();
-    if let Some(path) = &pidfile {
-        if let Err(e) = std::fs::write(path, format!("{}\n", std::process::id())) {
-            plugin::log::error(None, format_args!("Could not write pidfile: {e}"));
-        }
+    if let Some(path) = &pidfile
+        && let Err(e) = std::fs::write(path, format!("{}\n", std::process::id()))
+    {
+        plugin::log::error(None, format_args!("Could not write pidfile: {e}"));
     }
     let remove_pidfile = move || {
         if let Some(path) = &pidfile {

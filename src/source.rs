@@ -46,8 +46,8 @@ impl ConfigOrigin {
         !matches!(self, ConfigOrigin::Stdin(_))
     }
 
-    /// Reads the configuration now.
-    pub fn load(&self) -> Result<Source, LoadError> {
+    /// Reads the configuration now. `default_port` shapes the built-in configuration.
+    pub fn load(&self, default_port: &str) -> Result<Source, LoadError> {
         match self {
             ConfigOrigin::File(path) => read_file(path, &path.display().to_string()),
             ConfigOrigin::WorkingDir => {
@@ -55,7 +55,7 @@ impl ConfigOrigin {
                 if path.exists() {
                     read_file(path, "Corefile")
                 } else {
-                    Ok(default_source())
+                    Ok(default_source(default_port))
                 }
             }
             ConfigOrigin::Stdin(text) => Ok(Source {
@@ -101,7 +101,7 @@ mod tests {
     #[test]
     fn missing_conf_file_reads_like_go() {
         let err = ConfigOrigin::File(PathBuf::from("/nonexistent/Corefile"))
-            .load()
+            .load("53")
             .unwrap_err();
         assert_eq!(
             err.to_string(),

@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use bytes::Bytes;
 use futures_util::FutureExt;
-use hickory_proto::op::{Edns, ResponseCode};
+use hickory_proto::op::ResponseCode;
 use hickory_proto::rr::DNSClass;
 use plugin::metrics::DnsMetrics;
 use plugin::wire::{self, HEADER_LEN, Verdict};
@@ -169,8 +169,7 @@ impl Dispatcher {
     /// for its timeout.
     fn encode(&self, req: &Request, resp: &Response, out: &mut Vec<u8>) -> Answer {
         let error = match wire::encode_reply(req, resp, out) {
-            Ok(_) if fits(req, out) => return Answer::Reply,
-            Ok(_) => return self.encode_without_options(req, resp, out),
+            Ok(_) => return Answer::Reply,
             Err(error) => error,
         };
         let plugin = Some(resp.plugin).filter(|p| !p.is_empty());
@@ -181,23 +180,6 @@ impl Dispatcher {
         match wire::encode_reply(req, &Response::error_to(req, ResponseCode::ServFail), out) {
             Ok(_) => Answer::Reply,
             Err(_) => {
-                out.clear();
-                Answer::Silent
-            }
-        }
-    }
-
-    /// The EDNS options echoed from the query (PADDING, COOKIE ...) can alone be larger than
-    /// the client accepts over UDP: `wire::encode_reply` keeps room for the OPT record, not
-    /// for more than the limit. Such a reply goes out with a bare OPT rather than over the
-    /// limit (RFC 6891 §7: never more than the requestor's UDP payload size; RFC 7830 §3: no
-    /// padding that would exceed it).
-    fn encode_without_options(&self, req: &Request, resp: &Response, out: &mut Vec<u8>) -> Answer {
-        let mut bare = resp.clone();
-        bare.edns = Some(Edns::new());
-        match wire::encode_reply(req, &bare, out) {
-            Ok(_) if fits(req, out) => Answer::Reply,
-            _ => {
                 out.clear();
                 Answer::Silent
             }
@@ -226,11 +208,6 @@ impl Dispatcher {
     pub(crate) fn dropped(&self) -> &DroppedMetrics {
         &self.dropped
     }
-}
-
-/// The reply is no larger than the client accepts (its EDNS size over UDP, 65535 over TCP).
-fn fits(req: &Request, reply: &[u8]) -> bool {
-    reply.len() <= usize::from(req.max_reply_size())
 }
 
 #[cfg(test)]

@@ -149,7 +149,7 @@ mod tests {
         dropped.record(&req, ResponseCode::Refused, 40, Instant::now());
         assert_eq!(dropped.responses(ResponseCode::Refused), 1);
         assert_eq!(dropped.requests("udp", RecordType::A), 1);
-        let text = hub.encode_text();
+        let text = hub.encode_text().unwrap();
         for line in [
             r#"coredns_dns_requests_total{family="1",proto="udp",server="dns://:53",type="A",view="",zone="dropped"} 1"#,
             r#"coredns_dns_do_requests_total{server="dns://:53",view="",zone="dropped"} 1"#,

@@ -184,10 +184,6 @@ impl Server {
         )
         .unwrap();
     }
-
-    pub fn path(&self, name: &str) -> PathBuf {
-        self.dir.join(name)
-    }
 }
 
 impl Drop for Server {

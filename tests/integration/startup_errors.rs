@@ -11,7 +11,7 @@ fn start_error(corefile: &str) -> String {
         "stdout: {}",
         server.stdout.text()
     );
-    server.stderr.text().trim_end().to_string()
+    server.stderr.text().trim_end_matches('\n').to_string()
 }
 
 #[test]

@@ -230,7 +230,7 @@ mod tests {
     fn families_exist_from_registration() {
         let hub = plugin::metrics::MetricsHub::new();
         register_metrics(&hub);
-        let text = hub.encode_text();
+        let text = hub.encode_text().unwrap();
         assert!(
             text.contains("coredns_health_request_failures_total 0\n"),
             "{text}"

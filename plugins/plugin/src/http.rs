@@ -25,6 +25,8 @@ pub struct HttpRequest {
 pub struct HttpResponse {
     pub status: u16,
     pub content_type: &'static str,
+    /// `Content-Encoding` of `body` (`gzip` when the handler compressed it).
+    pub content_encoding: Option<&'static str>,
     pub body: Bytes,
 }
 
@@ -33,6 +35,7 @@ impl HttpResponse {
         HttpResponse {
             status,
             content_type: "text/plain; charset=utf-8",
+            content_encoding: None,
             body: body.into(),
         }
     }

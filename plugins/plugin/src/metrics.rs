@@ -77,14 +77,13 @@ impl MetricsHub {
         f(&mut self.registry.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
-    /// The text exposition (format 0.0.4) of everything registered.
-    pub fn encode_text(&self) -> String {
-        let mut out = String::new();
+    /// The Prometheus text exposition (format 0.0.4, what client_golang serves by default)
+    /// of everything registered. Fails only when a collector does.
+    pub fn encode_text(&self) -> Result<String, std::fmt::Error> {
+        let mut out = String::with_capacity(16 * 1024);
         let registry = self.registry.lock().unwrap_or_else(|e| e.into_inner());
-        // Writing into a String cannot fail.
-        let _ = prometheus_client::encoding::text::encode_registry(&mut out, &registry);
-        out.push_str("# EOF\n");
-        out
+        prometheus_client::encoding::prometheus_text::encode(&mut out, &registry)?;
+        Ok(out)
     }
 }
 

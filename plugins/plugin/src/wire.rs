@@ -81,9 +81,10 @@ fn echoed_option(code: EdnsCode) -> bool {
 
 /// The OPT record of a reply, per corefile.md §7.3: present only when the query had one;
 /// version 0, the query's (clamped) size, DO copied from the query, extended rcode bits.
-fn reply_opt(req: &Request, resp: &Response) -> Option<Record> {
+fn reply_opt(req: &Request, resp: &Response, with_options: bool) -> Option<Record> {
     let query_edns = req.edns()?;
     let mut edns = match &resp.edns {
+        _ if !with_options => Edns::new(),
         Some(own) => own.clone(),
         None => {
             let mut e = Edns::new();
@@ -136,9 +137,7 @@ pub fn encode_limited(
     out: &mut Vec<u8>,
 ) -> Result<Encoded, ProtoError> {
     out.clear();
-    let opt = reply_opt(req, resp);
-    let opt_len = opt.as_ref().map_or(0, opt_wire_len);
-    let budget = limit.saturating_sub(opt_len).max(HEADER_LEN);
+    let mut opt = reply_opt(req, resp, true);
     let mut counts = [0u16; 4];
     let mut truncated = resp.flags.truncated;
     {
@@ -148,6 +147,17 @@ pub fn encode_limited(
             query.emit(&mut encoder)?;
             counts[0] = 1;
         }
+        // Options echoed from the query (PADDING, COOKIE ...) can alone exceed what the client
+        // accepts; then the OPT goes out bare (RFC 6891 §7: never more than the requestor's
+        // payload size; RFC 7830 §3: no padding beyond it).
+        if opt
+            .as_ref()
+            .is_some_and(|o| encoder.offset() + opt_wire_len(o) > limit)
+        {
+            opt = reply_opt(req, resp, false);
+        }
+        let opt_len = opt.as_ref().map_or(0, opt_wire_len);
+        let budget = limit.saturating_sub(opt_len).max(encoder.offset());
         let sections = [&resp.answers, &resp.authorities, &resp.additionals];
         'sections: for (index, section) in sections.into_iter().enumerate() {
             for record in section.iter() {

@@ -26,28 +26,25 @@ pub fn route(addr: &str, hub: Arc<MetricsHub>) -> HttpRoute {
     }
 }
 
-/// The text exposition of everything registered, in the 0.0.4 format client_golang serves
-/// by default (`MetricsHub::encode_text` is OpenMetrics text, ending in `# EOF`).
-pub fn encode(hub: &MetricsHub) -> Result<String, std::fmt::Error> {
-    let mut out = String::with_capacity(16 * 1024);
-    hub.with_registry(|registry| prometheus_text::encode(&mut out, registry))?;
-    Ok(out)
-}
-
 pub fn respond(hub: &MetricsHub, accept_gzip: bool) -> HttpResponse {
-    let Ok(text) = encode(hub) else {
+    let Ok(text) = hub.encode_text() else {
         // A collector failed; client_golang answers 500 with the error too.
         return HttpResponse::text(500, "error encoding metrics\n");
     };
-    let body = if accept_gzip {
-        // Compressing into memory cannot fail; plain text is the fallback all the same.
-        gzip(text.as_bytes()).unwrap_or_else(|_| Bytes::from(text))
+    // Compressing into memory cannot fail; plain text is the fallback all the same.
+    let compressed = if accept_gzip {
+        gzip(text.as_bytes()).ok()
     } else {
-        Bytes::from(text)
+        None
+    };
+    let (body, content_encoding) = match compressed {
+        Some(body) => (body, Some("gzip")),
+        None => (Bytes::from(text), None),
     };
     HttpResponse {
         status: 200,
         content_type: CONTENT_TYPE,
+        content_encoding,
         body,
     }
 }

@@ -14,7 +14,7 @@ use plugin::http::split_host_port;
 use plugin::metrics::{BuildLabels, DnsMetrics, MetricsHub};
 use plugin::{ConfigError, Dispenser, Setup};
 
-pub use exposition::{CONTENT_TYPE, PATH, encode, respond, route};
+pub use exposition::{CONTENT_TYPE, PATH, respond, route};
 pub use prometheus::Prometheus;
 
 pub const NAME: &str = "prometheus";

@@ -148,7 +148,7 @@ fn parse_exposition(text: &str) -> Result<Vec<Sample>, String> {
 }
 
 fn scrape(hub: &MetricsHub) -> Vec<Sample> {
-    let text = encode(hub).unwrap();
+    let text = hub.encode_text().unwrap();
     assert!(!text.contains("# EOF"), "0.0.4 has no EOF marker");
     parse_exposition(&text).unwrap_or_else(|e| panic!("{e}\n{text}"))
 }

@@ -10,9 +10,6 @@ use plugin::http::{Handler, HttpRequest, HttpResponse, HttpRole, HttpRoute};
 /// Go's `http.NotFound` body.
 const NOT_FOUND_BODY: &str = "404 page not found\n";
 
-/// Every gzip stream starts with these two bytes (RFC 1952 §2.3.1).
-const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
-
 struct Entry {
     path: &'static str,
     role: HttpRole,
@@ -82,7 +79,7 @@ impl RouteTable {
             path: path.to_string(),
             accept_gzip,
         };
-        to_hyper((entry.handler)(&request), accept_gzip)
+        to_hyper((entry.handler)(&request))
     }
 }
 
@@ -117,11 +114,7 @@ fn not_found() -> Response<Full<Bytes>> {
     resp
 }
 
-fn to_hyper(r: HttpResponse, accept_gzip: bool) -> Response<Full<Bytes>> {
-    // The contract's HttpResponse has no header for the encoding: a handler that compressed
-    // its body (prometheus, when the client accepts gzip) is recognised by the gzip magic.
-    // A text body never starts with 0x1f.
-    let gzipped = accept_gzip && r.body.starts_with(&GZIP_MAGIC);
+fn to_hyper(r: HttpResponse) -> Response<Full<Bytes>> {
     let mut resp = Response::new(Full::new(r.body));
     *resp.status_mut() =
         StatusCode::from_u16(r.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
@@ -130,8 +123,8 @@ fn to_hyper(r: HttpResponse, accept_gzip: bool) -> Response<Full<Bytes>> {
         header::CONTENT_TYPE,
         HeaderValue::from_static(r.content_type),
     );
-    if gzipped {
-        headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+    if let Some(encoding) = r.content_encoding {
+        headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static(encoding));
     }
     resp
 }
@@ -227,21 +220,16 @@ mod tests {
     }
 
     #[test]
-    fn gzip_bodies_are_labelled_only_when_accepted() {
+    fn content_encoding_is_the_handlers_word() {
         let gz = HttpResponse {
             status: 200,
             content_type: "text/plain; version=0.0.4; charset=utf-8",
+            content_encoding: Some("gzip"),
             body: Bytes::from_static(&[0x1f, 0x8b, 8, 0]),
         };
-        let labelled = to_hyper(gz.clone(), true);
+        let labelled = to_hyper(gz);
         assert_eq!(labelled.headers()[header::CONTENT_ENCODING], "gzip");
-        assert!(
-            to_hyper(gz, false)
-                .headers()
-                .get(header::CONTENT_ENCODING)
-                .is_none()
-        );
-        let plain = to_hyper(HttpResponse::text(200, "OK"), true);
+        let plain = to_hyper(HttpResponse::text(200, "OK"));
         assert!(plain.headers().get(header::CONTENT_ENCODING).is_none());
         assert_eq!(
             plain.headers()[header::CONTENT_TYPE],

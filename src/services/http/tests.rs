@@ -399,7 +399,10 @@ async fn gzip_is_offered_to_handlers_and_labelled() {
             handler: Arc::new(move |req: &HttpRequest| {
                 if req.accept_gzip {
                     handler_seen.fetch_add(1, Ordering::SeqCst);
-                    HttpResponse::text(200, &[0x1f, 0x8b, 0x08, 0x00][..])
+                    HttpResponse {
+                        content_encoding: Some("gzip"),
+                        ..HttpResponse::text(200, &[0x1f, 0x8b, 0x08, 0x00][..])
+                    }
                 } else {
                     HttpResponse::text(200, "plain")
                 }

@@ -13,7 +13,7 @@ WORK="$(mktemp -d /tmp/clusterdns-bench.XXXXXX)"
 PIDS=()
 cleanup() {
     for pid in "${PIDS[@]:-}"; do [ -n "$pid" ] && kill "$pid" 2>/dev/null || true; done
-    rm -rf "$WORK"
+    [ -n "${KEEP:-}" ] || rm -rf "$WORK"
 }
 trap cleanup EXIT
 
@@ -30,7 +30,7 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 # Runs dnsperf on CPU 1 against 127.0.0.1:$1 with query file $2; prints "qps avg stddev lost".
 measure() {
     local out
-    out="$(taskset -c 1 dnsperf -s 127.0.0.1 -p "$1" -d "$2" -l "$DURATION" -c 4 -q 500 2>&1)"
+    out="$(taskset -c 1 dnsperf -s 127.0.0.1 -p "$1" -d "$2" -l "$DURATION" -c 4 -q "${OUTSTANDING:-200}" 2>&1)"
     echo "$out" > "$WORK/dnsperf-$1.log"
     awk '
         /Queries lost:/            { lost=$3 }
@@ -82,6 +82,8 @@ server:
     ip-address: 127.0.0.1
     port: $NSD_PORT
     server-count: 1
+    rrl-ratelimit: 0
+    rrl-whitelist-ratelimit: 0
     username: ""
     zonesdir: "$WORK/nsd"
     pidfile: "$WORK/nsd/nsd.pid"
@@ -110,7 +112,7 @@ DATE="$(date -u +%Y-%m-%d)"
 CPU="$(awk -F: '/model name/ { print $2; exit }' /proc/cpuinfo | sed 's/^ *//')"
 RESULTS="$WORK/results.md"
 {
-    echo "Measured $DATE on $(nproc) cores ($CPU), ${DURATION}s per run, dnsperf -c 4 -q 500 pinned to CPU 1, servers pinned to CPU 0."
+    echo "Measured $DATE on $(nproc) cores ($CPU), ${DURATION}s per run, dnsperf -c 4 -q ${OUTSTANDING:-200} pinned to CPU 1, servers pinned to CPU 0."
     echo
     echo "| scenario | server | queries/s | avg latency | latency stddev | lost | RSS |"
     echo "|---|---|---|---|---|---|---|"

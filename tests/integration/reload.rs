@@ -83,10 +83,18 @@ fn sigusr1_reloads_without_a_change_check() {
 }
 
 /// Sends a bounded number of queries one after the other while the Corefile is rewritten
-/// several times, and checks every single one got a NOERROR answer.
+/// several times, and checks every single one got a NOERROR answer, and that `/health` and
+/// `/ready` never refused a connection meanwhile (their listeners are not bounced).
 #[test]
 fn no_query_is_lost_or_servfail_across_reloads() {
-    let server = Server::start(".:PORT {\n    reload 2s 0\n    whoami\n}\n");
+    let health = format!("127.0.0.1:{}", free_port());
+    let ready = format!("127.0.0.1:{}", free_port());
+    let corefile = |extra: &str| {
+        format!(
+            ".:PORT {{\n    reload 2s 0\n    health {health}\n    ready {ready}\n{extra}    whoami\n}}\n"
+        )
+    };
+    let server = Server::start(&corefile(""));
     let addr = server.addr();
     let stop = Arc::new(AtomicBool::new(false));
     let client = {
@@ -121,11 +129,27 @@ fn no_query_is_lost_or_servfail_across_reloads() {
             (sent, lost, bad)
         })
     };
+    let prober = {
+        let (stop, health, ready) = (stop.clone(), health.clone(), ready.clone());
+        std::thread::spawn(move || {
+            let (mut probes, mut failed) = (0u32, Vec::new());
+            let deadline = Instant::now() + Duration::from_secs(60);
+            while !stop.load(Ordering::SeqCst) && Instant::now() < deadline {
+                for (addr, path) in [(&health, "/health"), (&ready, "/ready")] {
+                    probes += 1;
+                    match http_get(addr, path) {
+                        Some((200, _)) => {}
+                        other => failed.push(format!("{path}: {other:?}")),
+                    }
+                }
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            (probes, failed)
+        })
+    };
     for round in 0..3 {
         let extra = if round % 2 == 0 { "    any\n" } else { "" };
-        server.write_corefile(&format!(
-            ".:PORT {{\n    reload 2s 0\n{extra}    whoami\n}}\n"
-        ));
+        server.write_corefile(&corefile(extra));
         let seen = server.stdout.text().matches("Reloading complete").count();
         assert!(wait_until(|| server
             .stdout
@@ -138,4 +162,11 @@ fn no_query_is_lost_or_servfail_across_reloads() {
     let (sent, lost, bad) = client.join().unwrap();
     assert!(sent > 100, "the loop ran ({sent} queries)");
     assert_eq!((lost, bad), (0, 0), "{sent} queries sent");
+    let (probes, failed) = prober.join().unwrap();
+    assert!(probes > 10, "the prober ran ({probes} probes)");
+    assert!(
+        failed.is_empty(),
+        "{} of {probes} probes failed: {failed:?}",
+        failed.len()
+    );
 }

@@ -152,3 +152,65 @@ fn default_port_flag_applies_to_keys_without_port() {
     server.signal("KILL");
     server.wait_exit();
 }
+
+#[test]
+fn bind_interface_with_except_listens_only_where_asked() {
+    // `lo` has 127.0.0.1 and ::1; excepting ::1 leaves only the IPv4 address.
+    let server =
+        Server::start(".:PORT {\n    bind lo {\n        except ::1\n    }\n    whoami\n}\n");
+    assert_eq!(
+        rcode(&server.udp("bound.example.", RecordType::A)),
+        ResponseCode::NoError
+    );
+    let v6 = std::net::SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, server.port));
+    let socket = std::net::UdpSocket::bind("[::1]:0").expect("IPv6 loopback");
+    socket
+        .set_read_timeout(Some(std::time::Duration::from_millis(300)))
+        .unwrap();
+    let q = query_message("v6.example.", RecordType::A, 3)
+        .to_vec()
+        .unwrap();
+    socket.send_to(&q, v6).unwrap();
+    let mut buf = [0u8; 512];
+    assert!(
+        socket.recv_from(&mut buf).is_err(),
+        "::1 was excepted, nothing listens there"
+    );
+    assert!(
+        server
+            .stdout
+            .wait_for(&format!(".:{} on 127.0.0.1", server.port))
+    );
+}
+
+#[test]
+fn log_lines_use_coredns_default_format() {
+    let server = Server::start(".:PORT {\n    log\n    whoami\n}\n");
+    server.udp("Log.Example.", RecordType::AAAA);
+    let pattern = regex::Regex::new(
+        r#"\[INFO\] 127\.0\.0\.1:\d+ - \d+ "AAAA IN log\.example\. udp \d+ false 512" NOERROR qr,aa,rd \d+ \d+(\.\d+)?s\n"#,
+    )
+    .unwrap();
+    assert!(
+        wait_until(|| pattern.is_match(&server.stdout.text())),
+        "{}",
+        server.stdout.text()
+    );
+}
+
+#[test]
+fn chain_without_a_terminal_plugin_is_servfail_and_errors_logs_it() {
+    // `any` passes non-ANY queries on; nothing follows it (CoreDNS's NextOrFailure).
+    let server = Server::start(".:PORT {\n    errors\n    any\n}\n");
+    assert_eq!(
+        rcode(&server.udp("Nothing.Example.", RecordType::A)),
+        ResponseCode::ServFail
+    );
+    assert!(
+        server.stdout.wait_for(
+            "[ERROR] plugin/errors: 2 nothing.example. A: plugin/any: no next plugin found\n"
+        ),
+        "{}",
+        server.stdout.text()
+    );
+}

@@ -68,3 +68,16 @@ fn sighup_is_ignored() {
         ResponseCode::NoError
     );
 }
+
+#[test]
+fn sigint_shuts_down_and_a_second_one_forces_quit() {
+    let mut server = Server::start(
+        ".:PORT {\n    health 127.0.0.1:0 {\n        lameduck 20s\n    }\n    whoami\n}\n",
+    );
+    server.signal("INT");
+    assert!(server.stdout.wait_for("[INFO] SIGINT: Shutting down"));
+    assert!(server.stdout.wait_for("Going into lameduck mode for 20s"));
+    server.signal("INT");
+    assert_eq!(server.wait_exit(), Some(2));
+    assert!(server.stdout.text().contains("[INFO] SIGINT: Force quit"));
+}

@@ -20,7 +20,8 @@ pub const GRACE: Duration = Duration::from_secs(5);
 /// Why an instance could not be started or swapped in.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
-    #[error("Listen: listen {proto} {addr}: {source}")]
+    /// Go's text, which operators grep for: `Listen: listen tcp :53: bind: address already in use`.
+    #[error("Listen: listen {proto} {addr}: bind: {}", go_reason(source))]
     Listen {
         proto: &'static str,
         addr: String,
@@ -233,5 +234,39 @@ fn listen_text(addr: SocketAddr) -> String {
         format!(":{}", addr.port())
     } else {
         addr.to_string()
+    }
+}
+
+/// The lower-case errno text Go prints (`address already in use`), without Rust's
+/// `(os error 98)` suffix.
+fn go_reason(error: &std::io::Error) -> String {
+    let text = error.to_string();
+    let text = text.split(" (os error").next().unwrap_or(&text);
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_lowercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn listen_errors_read_like_go() {
+        let error = StartError::Listen {
+            proto: "tcp",
+            addr: listen_text("0.0.0.0:53".parse().unwrap()),
+            source: std::io::Error::from_raw_os_error(libc::EADDRINUSE),
+        };
+        assert_eq!(
+            error.to_string(),
+            "Listen: listen tcp :53: bind: address already in use"
+        );
+        assert_eq!(
+            listen_text("127.0.0.1:1053".parse().unwrap()),
+            "127.0.0.1:1053"
+        );
     }
 }

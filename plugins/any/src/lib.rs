@@ -21,10 +21,7 @@ pub fn setup(s: &mut Setup<'_>) -> Result<(), ConfigError> {
 /// cursor makes it unreachable in practice, because a `{` on the directive's line is taken as
 /// an argument first, and a `{` on a later line does not open a block of this line.
 pub fn parse(d: &mut Dispenser) -> Result<(), ParseError> {
-    d.next();
-    if d.next_arg() {
-        return Err(d.arg_err());
-    }
+    d.no_args()?;
     if d.next_block() {
         return Err(d.err(format!("unknown property '{}'", d.val())));
     }

@@ -20,11 +20,7 @@ pub fn setup(s: &mut Setup<'_>) -> Result<(), ConfigError> {
 
 /// `debug` takes no arguments; any argument (or a `{` on the same line) is an ARGERR.
 pub fn parse(d: &mut Dispenser) -> Result<(), ParseError> {
-    while d.next() {
-        if d.next_arg() {
-            return Err(d.arg_err());
-        }
-    }
+    while d.no_args()? {}
     Ok(())
 }
 

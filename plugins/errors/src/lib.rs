@@ -48,12 +48,7 @@ pub fn setup_with<L: ErrorLog>(s: &mut Setup<'_>, log: L) -> Result<(), ConfigEr
 /// Reads the block's `errors` directive; a second one is an error.
 pub fn parse(d: &mut Dispenser) -> Result<Config, ConfigError> {
     let mut config = Config::default();
-    let mut seen = false;
-    while d.next() {
-        if seen {
-            return Err(ConfigError::Once);
-        }
-        seen = true;
+    while d.next_once()? {
         let args = d.remaining_args();
         match args.as_slice() {
             [] => {}

@@ -12,7 +12,7 @@ mod probe;
 use std::time::Duration;
 
 use plugin::duration::{self, DurationError};
-use plugin::http::split_host_port;
+use plugin::http::address_arg;
 use plugin::{ConfigError, Dispenser, Setup};
 
 pub use health::{PATH, route};
@@ -77,14 +77,8 @@ pub fn parse(d: &mut Dispenser) -> Result<HealthConfig, ConfigError> {
         lameduck: Duration::ZERO,
     };
     while d.next() {
-        let args = d.remaining_args();
-        match args.as_slice() {
-            [] => {}
-            [addr] => {
-                split_host_port(addr).map_err(ConfigError::invalid)?;
-                config.addr = addr.clone();
-            }
-            _ => return Err(d.arg_err().into()),
+        if let Some(addr) = address_arg(d)? {
+            config.addr = addr;
         }
         while d.next_block() {
             match d.val() {

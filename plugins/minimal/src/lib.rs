@@ -19,11 +19,7 @@ pub fn setup(s: &mut Setup<'_>) -> Result<(), ConfigError> {
 
 /// `minimal` takes no arguments: any (or a `{` on the same line) is an ARGERR.
 pub fn parse(d: &mut Dispenser) -> Result<(), ParseError> {
-    d.next();
-    if d.next_arg() {
-        return Err(d.arg_err());
-    }
-    Ok(())
+    d.no_args().map(|_| ())
 }
 
 #[cfg(test)]

@@ -45,6 +45,10 @@ impl fmt::Display for ParseError {
 
 impl std::error::Error for ParseError {}
 
+/// A second occurrence of a once-per-block directive (becomes `ConfigError::Once`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Once;
+
 /// A cursor over the tokens of one directive in one server block (all its occurrences, in
 /// file order). It starts *before* the first token: the first [`Dispenser::next`] lands on the
 /// directive's name.
@@ -196,6 +200,30 @@ impl Dispenser {
         args
     }
 
+    /// Moves onto the directive's name for a directive allowed once per server block: false
+    /// when there is none, [`Once`] when this is a second occurrence (the first must have been
+    /// read whole).
+    pub fn next_once(&mut self) -> Result<bool, Once> {
+        let first = self.cursor < 0;
+        if !self.next() {
+            return Ok(false);
+        }
+        if first { Ok(true) } else { Err(Once) }
+    }
+
+    /// Moves onto the next occurrence's directive name and rejects any argument on its line
+    /// (ARGERR, or "Unexpected token '{'" for a block): the whole parser of a directive that
+    /// takes no arguments. False when there is no further occurrence.
+    pub fn no_args(&mut self) -> Result<bool, ParseError> {
+        if !self.next() {
+            return Ok(false);
+        }
+        if self.next_arg() {
+            return Err(self.arg_err());
+        }
+        Ok(true)
+    }
+
     /// `FILE:LINE - Error during parsing: MESSAGE` at the current token.
     pub fn err(&self, msg: impl Into<String>) -> ParseError {
         ParseError {
@@ -323,6 +351,26 @@ mod tests {
         assert_eq!(
             d.syntax_err("Unknown field x").to_string(),
             "Corefile:2 - Syntax error: Unexpected token 'extra', expecting 'Unknown field x'"
+        );
+    }
+
+    #[test]
+    fn next_once_rejects_a_second_occurrence() {
+        let mut d = tokens(&[(1, "ready"), (1, ":8181"), (2, "ready")]);
+        assert_eq!(d.next_once(), Ok(true));
+        d.remaining_args();
+        assert_eq!(d.next_once(), Err(Once));
+        assert_eq!(tokens(&[]).next_once(), Ok(false));
+    }
+
+    #[test]
+    fn no_args_reads_each_occurrence() {
+        let mut d = tokens(&[(1, "debug"), (2, "debug"), (3, "debug"), (3, "x")]);
+        assert_eq!(d.no_args(), Ok(true));
+        assert_eq!(d.no_args(), Ok(true));
+        assert_eq!(
+            d.no_args().unwrap_err().to_string(),
+            "Corefile:3 - Error during parsing: Wrong argument count or unexpected line ending after 'x'"
         );
     }
 }

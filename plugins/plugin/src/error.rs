@@ -120,6 +120,12 @@ pub enum ConfigError {
     Invalid(BoxError),
 }
 
+impl From<crate::dispenser::Once> for ConfigError {
+    fn from(_: crate::dispenser::Once) -> Self {
+        ConfigError::Once
+    }
+}
+
 impl ConfigError {
     pub fn invalid(e: impl Into<BoxError>) -> Self {
         ConfigError::Invalid(e.into())

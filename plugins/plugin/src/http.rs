@@ -77,6 +77,21 @@ pub enum AddrError {
     UnexpectedBracket(String),
 }
 
+/// Reads the optional `[ADDR]` argument of an HTTP directive (health, ready, prometheus):
+/// None without one, the address when it is `host:port`, an error otherwise (more than one
+/// argument is an ARGERR).
+pub fn address_arg(d: &mut crate::Dispenser) -> Result<Option<String>, crate::ConfigError> {
+    let args = d.remaining_args();
+    match args.as_slice() {
+        [] => Ok(None),
+        [addr] => {
+            split_host_port(addr).map_err(crate::ConfigError::invalid)?;
+            Ok(Some(addr.clone()))
+        }
+        _ => Err(d.arg_err().into()),
+    }
+}
+
 /// Splits `host:port` as Go's `net.SplitHostPort` does (host may be empty: `:8080`).
 pub fn split_host_port(addr: &str) -> Result<(&str, &str), AddrError> {
     let err_missing = || AddrError::MissingPort(addr.to_string());

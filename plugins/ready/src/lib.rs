@@ -8,7 +8,7 @@
 
 mod ready;
 
-use plugin::http::split_host_port;
+use plugin::http::address_arg;
 use plugin::readiness::Monitor;
 use plugin::{ConfigError, Dispenser, Setup};
 
@@ -42,20 +42,9 @@ pub fn parse(d: &mut Dispenser) -> Result<ReadyConfig, ConfigError> {
         addr: DEFAULT_ADDR.to_string(),
         monitor: Monitor::UntilReady,
     };
-    let mut seen = false;
-    while d.next() {
-        if seen {
-            return Err(ConfigError::Once);
-        }
-        seen = true;
-        let args = d.remaining_args();
-        match args.as_slice() {
-            [] => {}
-            [addr] => {
-                split_host_port(addr).map_err(ConfigError::invalid)?;
-                config.addr = addr.clone();
-            }
-            _ => return Err(d.arg_err().into()),
+    while d.next_once()? {
+        if let Some(addr) = address_arg(d)? {
+            config.addr = addr;
         }
         while d.next_block() {
             match d.val() {

@@ -7,6 +7,7 @@ mod bad_packets;
 mod cli;
 mod endpoints;
 mod fuzz_corpus;
+mod readme_examples;
 mod reload;
 mod serving;
 mod shutdown;

@@ -38,7 +38,7 @@ impl Transport {
 pub struct Request {
     message: Message,
     wire: Bytes,
-    qname_lower: Box<str>,
+    qname_lower: String,
     client: SocketAddr,
     local: SocketAddr,
     transport: Transport,
@@ -76,11 +76,13 @@ impl Request {
         transport: Transport,
         server: Arc<str>,
     ) -> Request {
-        let qname_lower = message
+        // One allocation: the presentation form, lower-cased in place (escapes such as `\.`
+        // and `\DDD` have no letters to change).
+        let mut qname_lower = message
             .queries
             .first()
-            .map(|q| q.name().to_lowercase().to_string().into_boxed_str())
-            .unwrap_or_else(|| ".".into());
+            .map_or_else(|| ".".to_string(), |q| q.name().to_string());
+        qname_lower.make_ascii_lowercase();
         let edns_udp_size = message.edns.as_ref().map_or(0, |e| e.max_payload());
         Request {
             message,

@@ -5,7 +5,7 @@ use std::net::IpAddr;
 use hickory_proto::op::ResponseCode;
 use hickory_proto::rr::rdata::{A, AAAA, SRV};
 use hickory_proto::rr::{DNSClass, Name, RData, Record};
-use plugin::{Failure, Next, Plugin, Reply, Request, Response};
+use plugin::{Failure, Next, Plugin, Reply, Request, Response, Transport};
 
 /// Whoami records are never cached (TTL 0): they describe one client, one query.
 const TTL: u32 = 0;
@@ -45,9 +45,11 @@ fn reply(req: &Request) -> Option<Response> {
             None => RData::AAAA(AAAA(v6)),
         },
     };
-    let srv_owner = qname
-        .prepend_label(format!("_{}", req.transport().as_str()))
-        .ok()?;
+    let proto = match req.transport() {
+        Transport::Udp => "_udp",
+        Transport::Tcp => "_tcp",
+    };
+    let srv_owner = qname.prepend_label(proto).ok()?;
     let srv = RData::SRV(SRV::new(0, 0, client.port(), Name::root()));
 
     let mut resp = Response::reply_to(req, crate::NAME).authoritative();

@@ -17,6 +17,8 @@ mod tcp;
 #[cfg(test)]
 mod testing;
 mod udp;
+mod udp_recv;
+mod udp_send;
 mod zones;
 
 pub use dispatch::{Answer, Dispatcher};

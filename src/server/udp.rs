@@ -1,9 +1,12 @@
 //! UDP: several sockets on one address (SO_REUSEPORT), each read by one task at a time.
 //!
-//! A reader receives into a reused buffer, dispatches, and when the reply is ready (an
-//! authoritative answer, a cache hit) sends it at once from the same socket: no task, no box.
-//! When the chain waits (forward), the reader hands the socket and its buffer to a new reader
-//! task and stays behind to finish that one query, so a slow upstream never blocks the socket.
+//! A reader waits until its socket is readable, drains up to a batch of datagrams (see
+//! `udp_recv`), dispatches them one by one, and sends the replies that are ready (an
+//! authoritative answer, a cache hit) together with one `sendmmsg` (see `udp_send`): no task,
+//! no box, and one wake-up per batch instead of one per query.
+//! When the chain of a query waits (forward), the reader sends the replies it has, hands the
+//! socket, the rest of the batch and its buffers to a new reader task, and stays behind to
+//! finish that one query, so a slow upstream never blocks the socket.
 
 use std::io;
 use std::net::SocketAddr;
@@ -13,23 +16,28 @@ use std::task::Poll;
 use std::time::Duration;
 
 use bytes::Bytes;
+use hickory_proto::op::ResponseCode;
 use plugin::Transport;
+use plugin::wire::{self, Verdict};
 use socket2::{Domain, Protocol, Socket, Type};
 use tokio::net::UdpSocket;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::dispatch::{Answer, Dispatcher};
 use super::listener::{Shared, finish_unless_aborted, first_poll};
-
-/// The largest datagram we read (the UDP length field's limit); larger ones are cut by the
-/// kernel and then fail to decode.
-const MAX_DATAGRAM: usize = 65535;
+use super::udp_recv::ReceiveBatch;
+use super::udp_send::Replies;
 
 /// Queries one socket may have waiting on their chains at once. Past this the reader waits
 /// for its own pending query before reading on: the kernel's receive buffer then fills and
 /// drops, which is the load shedding a DNS server wants when its upstreams stall (each waiting
 /// query holds a task, the request and its reply buffer).
 pub const MAX_PENDING_PER_SOCKET: usize = 10_000;
+
+/// The receive buffer asked for each socket (SO_RCVBUF), so a burst from many clients waits
+/// in the kernel instead of being dropped while the reader works through a batch. The kernel
+/// caps it at `net.core.rmem_max` (Linux's default, 208 KiB, is also the default buffer).
+const RECEIVE_BUFFER: usize = 4 << 20;
 
 /// A UDP socket bound with SO_REUSEPORT (several per address, and shared with a listener
 /// being replaced by a reload); IPv6 sockets are V6ONLY so `[::]` and `0.0.0.0` can both be
@@ -41,6 +49,13 @@ pub(super) fn bind_socket(addr: SocketAddr) -> io::Result<UdpSocket> {
     }
     #[cfg(unix)]
     socket.set_reuse_port(true)?;
+    // A larger buffer only absorbs bursts; a host that refuses it is served all the same.
+    if let Err(error) = socket.set_recv_buffer_size(RECEIVE_BUFFER) {
+        plugin::log::debug(
+            None,
+            format_args!("UDP receive buffer on {addr} not enlarged: {error}"),
+        );
+    }
     socket.set_nonblocking(true)?;
     socket.bind(&addr.into())?;
     UdpSocket::from_std(socket.into())
@@ -52,14 +67,27 @@ pub(super) fn start(
     shared: &Arc<Shared>,
     dispatcher: Dispatcher,
 ) -> io::Result<()> {
+    start_with_limit(socket, shared, dispatcher, MAX_PENDING_PER_SOCKET)
+}
+
+/// [`start`] with `max_pending` queries of the socket waiting at once.
+fn start_with_limit(
+    socket: UdpSocket,
+    shared: &Arc<Shared>,
+    dispatcher: Dispatcher,
+    max_pending: usize,
+) -> io::Result<()> {
     let reader = UdpReader {
         local: socket.local_addr()?,
         socket: Arc::new(socket),
         shared: shared.clone(),
         dispatcher,
-        pending: Arc::new(Semaphore::new(MAX_PENDING_PER_SOCKET)),
+        pending: Arc::new(Semaphore::new(max_pending)),
     };
-    shared.tasks.spawn(reader.run(vec![0; MAX_DATAGRAM]));
+    shared.tasks.spawn(reader.run(ReaderState {
+        batch: ReceiveBatch::new(),
+        replies: Replies::new(),
+    }));
     Ok(())
 }
 
@@ -74,70 +102,98 @@ struct UdpReader {
     pending: Arc<Semaphore>,
 }
 
+/// What the reading task owns and passes on at a hand-off: the received batch, with the
+/// datagrams not yet dispatched, and the reply buffers.
+#[derive(Default)]
+struct ReaderState {
+    batch: ReceiveBatch,
+    replies: Replies,
+}
+
 impl UdpReader {
     /// Reads and answers until the listener stops, or until a pending query made this task
     /// hand the socket to a new reader (then it ends after answering that query).
-    async fn run(self, mut buffer: Vec<u8>) {
-        let mut out = Vec::with_capacity(512);
+    async fn run(self, mut state: ReaderState) {
         loop {
-            let received = tokio::select! {
-                biased;
-                _ = self.shared.shutdown.cancelled() => return,
-                received = self.socket.recv_from(&mut buffer) => received,
-            };
-            let (len, peer) = match received {
-                Ok(received) => received,
-                Err(error) => {
-                    if self.pause_after(&error).await {
-                        return;
+            let table = self.shared.table.load();
+            while let Some(datagram) = state.batch.next_datagram() {
+                // tokio's recv_from takes one unit of the task's cooperative budget per
+                // datagram; so does the batch, so other tasks of this worker (the replies of
+                // pending queries among them) still get their turn under a flood.
+                tokio::task::consume_budget().await;
+                let peer = datagram.peer;
+                let mut out = state.replies.buffer();
+                if datagram.truncated {
+                    match answer_cut_datagram(datagram.bytes, &mut out) {
+                        Answer::Reply => state.replies.push(out, peer),
+                        Answer::Silent => state.replies.recycle(out),
                     }
                     continue;
                 }
-            };
-            let Some(datagram) = buffer.get(..len) else {
-                continue;
-            };
-            let packet = Bytes::copy_from_slice(datagram);
-            let table = self.shared.table.load();
-            let mut handed_off: Option<OwnedSemaphorePermit> = None;
-            let answer = {
-                let mut reply = pin!(self.dispatcher.dispatch(
-                    &table,
-                    packet,
-                    peer,
-                    self.local,
-                    Transport::Udp,
-                    &mut out,
-                ));
-                match first_poll(reply.as_mut()).await {
-                    Poll::Ready(answer) => answer,
-                    Poll::Pending => {
-                        handed_off = self.hand_off(&mut buffer);
-                        match finish_unless_aborted(reply, &self.shared.abort).await {
-                            Some(answer) => answer,
-                            None => return,
+                let packet = Bytes::copy_from_slice(datagram.bytes);
+                let mut handed_off: Option<OwnedSemaphorePermit> = None;
+                let answer = {
+                    let mut reply = pin!(self.dispatcher.dispatch(
+                        &table,
+                        packet,
+                        peer,
+                        self.local,
+                        Transport::Udp,
+                        &mut out,
+                    ));
+                    match first_poll(reply.as_mut()).await {
+                        Poll::Ready(answer) => answer,
+                        Poll::Pending => {
+                            // The new reader takes the replies ready so far with the rest of
+                            // the batch and sends them with its own. Without one (back-pressure)
+                            // this task waits first, so they go out now.
+                            handed_off = self.hand_off(&mut state);
+                            if handed_off.is_none() {
+                                state.replies.flush(&self.socket).await;
+                            }
+                            match finish_unless_aborted(reply, &self.shared.abort).await {
+                                Some(answer) => answer,
+                                None => return,
+                            }
                         }
                     }
+                };
+                if handed_off.is_some() {
+                    if answer == Answer::Reply {
+                        // A client that went away is not our error; UDP has no one to tell.
+                        let _ = self.socket.send_to(&out, peer).await;
+                    }
+                    return;
                 }
-            };
-            if answer == Answer::Reply {
-                // A client that went away is not our error; UDP has no one to tell.
-                let _ = self.socket.send_to(&out, peer).await;
+                match answer {
+                    Answer::Reply => state.replies.push(out, peer),
+                    Answer::Silent => state.replies.recycle(out),
+                }
             }
-            if handed_off.is_some() {
+            // An idle socket must not keep a table replaced by a reload alive.
+            drop(table);
+            state.replies.flush(&self.socket).await;
+            let received = tokio::select! {
+                biased;
+                _ = self.shared.shutdown.cancelled() => return,
+                received = state.batch.receive(&self.socket) => received,
+            };
+            if let Err(error) = received
+                && self.pause_after(&error).await
+            {
                 return;
             }
         }
     }
 
-    /// Starts a new reader with `buffer` so this task can wait for its pending query. None
-    /// when the socket already has its maximum of pending queries: this task then finishes
-    /// the query before it reads on (back-pressure).
-    fn hand_off(&self, buffer: &mut Vec<u8>) -> Option<OwnedSemaphorePermit> {
+    /// Starts a new reader with `state` (the rest of the batch, the buffers) so this task can
+    /// wait for its pending query. None when the socket already has its maximum of pending
+    /// queries: this task then finishes the query before it reads on (back-pressure).
+    fn hand_off(&self, state: &mut ReaderState) -> Option<OwnedSemaphorePermit> {
         let permit = self.pending.clone().try_acquire_owned().ok()?;
         if !self.shared.shutdown.is_cancelled() {
             let next = self.clone();
-            self.shared.tasks.spawn(next.run(std::mem::take(buffer)));
+            self.shared.tasks.spawn(next.run(std::mem::take(state)));
         }
         Some(permit)
     }
@@ -162,6 +218,21 @@ impl UdpReader {
             _ = tokio::time::sleep(Duration::from_millis(10)) => false,
         }
     }
+}
+
+/// The answer to a datagram longer than a receive slot: what the server core gives a packet
+/// it cannot decode (corefile.md §7.2 step 1, then FORMERR for a failed decode), decided from
+/// the header the slot holds. Such a query is not legitimate (see `udp_recv::SLOT_SIZE`), and
+/// a cut packet must not be decoded: its prefix might parse as a different query.
+fn answer_cut_datagram(prefix: &[u8], out: &mut Vec<u8>) -> Answer {
+    out.clear();
+    let rcode = match wire::inspect(prefix) {
+        Verdict::Drop => return Answer::Silent,
+        Verdict::Reject(rcode) => rcode,
+        Verdict::Accept => ResponseCode::FormErr,
+    };
+    wire::header_only_reply(prefix, rcode, out);
+    Answer::Reply
 }
 
 #[cfg(test)]
@@ -481,6 +552,205 @@ mod tests {
             started.elapsed()
         );
         assert_still_answers_fast(&client).await;
+    }
+
+    #[tokio::test]
+    async fn a_query_longer_than_a_slot_is_formerr_and_one_that_fits_is_served() {
+        let (_listener, _, client) = fixed_listener().await;
+        let padded = |len: usize| {
+            wire(&with_padding(
+                query("good.example.org.", RecordType::A),
+                len,
+            ))
+        };
+        let fits = padded(crate::server::udp_recv::SLOT_SIZE - 100);
+        let cut = padded(crate::server::udp_recv::SLOT_SIZE + 100);
+        let mut cut_response = cut.clone();
+        cut_response[2] |= 0x80;
+        assert!(fits.len() <= crate::server::udp_recv::SLOT_SIZE);
+        assert!(cut.len() > crate::server::udp_recv::SLOT_SIZE);
+        let cases: Vec<(&str, Vec<u8>, Option<ResponseCode>)> = vec![
+            ("fits a slot", fits, Some(ResponseCode::NoError)),
+            ("cut by the kernel", cut, Some(ResponseCode::FormErr)),
+            ("cut, QR=1", cut_response, None),
+        ];
+        for (what, packet, expected) in cases {
+            client.send(&packet).await;
+            let reply = client.recv(NO_REPLY_WAIT).await;
+            assert_eq!(
+                reply.as_ref().map(|r| r.metadata.response_code),
+                expected,
+                "{what}"
+            );
+            if let Some(reply) = reply {
+                assert_eq!(reply.metadata.id, 4242, "{what}");
+            }
+            assert_still_answers(&client).await;
+        }
+    }
+
+    #[test]
+    fn a_cut_datagram_gets_the_verdict_of_an_undecodable_one() {
+        let good = good_query();
+        let with_byte = |at: usize, value: u8| {
+            let mut p = good.clone();
+            p[at] = value;
+            p
+        };
+        let cases: Vec<(&str, Vec<u8>, Option<ResponseCode>)> = vec![
+            ("whole header", good.clone(), Some(ResponseCode::FormErr)),
+            ("QR=1", with_byte(2, 0x81), None),
+            ("shorter than a header", good[..7].to_vec(), None),
+            ("opcode 2", with_byte(2, 2 << 3), Some(ResponseCode::NotImp)),
+            ("QDCOUNT 2", with_byte(5, 2), Some(ResponseCode::FormErr)),
+        ];
+        for (what, prefix, expected) in cases {
+            let mut out = vec![1, 2, 3];
+            let answer = answer_cut_datagram(&prefix, &mut out);
+            match expected {
+                None => assert_eq!(answer, Answer::Silent, "{what}"),
+                Some(rcode) => {
+                    assert_eq!(answer, Answer::Reply, "{what}");
+                    let reply = Message::from_vec(&out).unwrap();
+                    assert_eq!(reply.metadata.response_code, rcode, "{what}");
+                    assert_eq!(reply.metadata.id, 4242, "{what}");
+                    assert!(reply.queries.is_empty(), "{what}: header only");
+                }
+            }
+        }
+    }
+
+    /// The tests' runtime has one thread: the reader does not run while the test sends, so
+    /// everything sent before the first receive lands in one batch.
+    #[tokio::test]
+    async fn a_pending_query_in_a_batch_does_not_hold_back_the_rest_of_it() {
+        let (listener, _) = start_listener(
+            root_table(chain_of(Slow {
+                delay: Duration::from_millis(500),
+            })),
+            ListenerOptions {
+                udp_sockets: 1,
+                ..options()
+            },
+        )
+        .await;
+        let client = UdpClient::new(listener.local_addr()).await;
+        let started = std::time::Instant::now();
+        let names = ["fast0", "fast1", "slow", "fast2", "fast3", "fast4"];
+        for (id, name) in (0u16..).zip(names) {
+            let mut message = query(&format!("{name}.example.org."), RecordType::A);
+            message.metadata.id = id;
+            client.send(&wire(&message)).await;
+        }
+        let mut fast_ids = Vec::new();
+        for _ in 0..5 {
+            let reply = client.recv(Duration::from_secs(2)).await.unwrap();
+            assert_eq!(txt_answers(&reply), ["fast"]);
+            fast_ids.push(reply.metadata.id);
+        }
+        assert!(started.elapsed() < Duration::from_millis(400));
+        fast_ids.sort_unstable();
+        assert_eq!(fast_ids, [0, 1, 3, 4, 5]);
+        let slow = client.recv(Duration::from_secs(2)).await.unwrap();
+        assert_eq!(
+            (txt_answers(&slow), slow.metadata.id),
+            (vec!["slow".to_string()], 2)
+        );
+        assert_still_answers_fast(&client).await;
+    }
+
+    #[tokio::test]
+    async fn one_batch_answers_each_client_at_its_own_address() {
+        let (listener, _) = start_listener(
+            root_table(chain_of(Fixed::tagged("root"))),
+            ListenerOptions {
+                udp_sockets: 1,
+                ..options()
+            },
+        )
+        .await;
+        let mut clients = Vec::new();
+        for id in 0..8u16 {
+            let client = UdpClient::new(listener.local_addr()).await;
+            let mut message = query("good.example.org.", RecordType::A);
+            message.metadata.id = id;
+            client.send(&wire(&message)).await;
+            clients.push(client);
+        }
+        for (id, client) in (0u16..).zip(&clients) {
+            let reply = client.recv(Duration::from_secs(2)).await.unwrap();
+            assert_eq!(reply.metadata.id, id);
+            assert_eq!(txt_answers(&reply), ["root"]);
+            assert!(client.recv(Duration::from_millis(20)).await.is_none());
+        }
+    }
+
+    /// A reader over `socket` whose socket lets one query wait at a time.
+    fn start_with_one_pending(table: crate::server::ZoneTable) -> (Arc<Shared>, SocketAddr) {
+        let socket = bind_socket("127.0.0.1:0".parse().unwrap()).unwrap();
+        let local = socket.local_addr().unwrap();
+        let shared = Arc::new(Shared {
+            table: arc_swap::ArcSwap::from_pointee(table),
+            opts: options(),
+            shutdown: tokio_util::sync::CancellationToken::new(),
+            abort: tokio_util::sync::CancellationToken::new(),
+            tasks: tokio_util::task::TaskTracker::new(),
+        });
+        let metrics = plugin::metrics::MetricsHub::new().get::<DnsMetrics>();
+        let dispatcher = Dispatcher::new(Arc::from("dns://:53"), metrics);
+        start_with_limit(socket, &shared, dispatcher, 1).unwrap();
+        (shared, local)
+    }
+
+    #[tokio::test]
+    async fn past_the_pending_limit_the_reader_waits_after_sending_what_is_ready() {
+        let delay = Duration::from_millis(500);
+        let (shared, local) = start_with_one_pending(root_table(chain_of(Slow { delay })));
+        let client = UdpClient::new(local).await;
+        let started = std::time::Instant::now();
+        // One batch: slow0 takes the only permit and hands off; the next reader answers
+        // fast0, then must wait for slow1 itself, so fast1 comes after it.
+        let names = ["slow0", "fast0", "slow1", "fast1"];
+        for (id, name) in (0u16..).zip(names) {
+            let mut message = query(&format!("{name}.example.org."), RecordType::A);
+            message.metadata.id = id;
+            client.send(&wire(&message)).await;
+        }
+        let mut order = Vec::new();
+        for _ in 0..names.len() {
+            let reply = client.recv(Duration::from_secs(2)).await.unwrap();
+            order.push((reply.metadata.id, started.elapsed() >= delay));
+        }
+        let fast0 = order.iter().position(|&(id, _)| id == 1).unwrap();
+        let slow1 = order.iter().position(|&(id, _)| id == 2).unwrap();
+        let fast1 = order.iter().position(|&(id, _)| id == 3).unwrap();
+        assert!(
+            !order[fast0].1,
+            "fast0 did not wait for a slow query: {order:?}"
+        );
+        assert!(
+            slow1 < fast1 && order[fast1].1,
+            "fast1 waited for slow1: {order:?}"
+        );
+        shared.shutdown.cancel();
+        shared.tasks.close();
+        shared.tasks.wait().await;
+    }
+
+    #[tokio::test]
+    async fn idle_readers_let_go_of_a_replaced_table() {
+        let old = Fixed::tagged("old");
+        let old_alive = old.counter();
+        let (listener, _) = start_listener(root_table(chain_of(old)), options()).await;
+        let client = UdpClient::new(listener.local_addr()).await;
+        let packet = wire(&query("example.org.", RecordType::A));
+        assert_eq!(txt_answers(&client.ask(&packet).await), ["old"]);
+        listener.swap_table(root_table(chain_of(Fixed::tagged("new"))));
+        // The readers now wait for datagrams; none of them may hold the old table (its
+        // plugins, their sockets and files) until the next query arrives.
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert_eq!(Arc::strong_count(&old_alive), 1, "the old chain is dropped");
+        assert_eq!(txt_answers(&client.ask(&packet).await), ["new"]);
     }
 
     async fn assert_still_answers_fast(client: &UdpClient) {

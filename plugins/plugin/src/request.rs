@@ -76,13 +76,10 @@ impl Request {
         transport: Transport,
         server: Arc<str>,
     ) -> Request {
-        // One allocation: the presentation form, lower-cased in place (escapes such as `\.`
-        // and `\DDD` have no letters to change).
-        let mut qname_lower = message
+        let qname_lower = message
             .queries
             .first()
-            .map_or_else(|| ".".to_string(), |q| q.name().to_string());
-        qname_lower.make_ascii_lowercase();
+            .map_or_else(|| ".".to_string(), |q| lower_fqdn(q.name()));
         let edns_udp_size = message.edns.as_ref().map_or(0, |e| e.max_payload());
         Request {
             message,
@@ -208,6 +205,59 @@ impl Request {
         match self.client.ip() {
             std::net::IpAddr::V4(_) => false,
             std::net::IpAddr::V6(v6) => v6.to_ipv4_mapped().is_none(),
+        }
+    }
+}
+
+/// `name` in presentation form, lower-cased, fully qualified. Names of plain hostname
+/// characters (almost all queries) are written label by label; anything that needs escaping
+/// goes through hickory's formatter, which escapes the way the rest of the server prints
+/// names (escapes such as `\.` and `\DDD` have no letters to change).
+fn lower_fqdn(name: &Name) -> String {
+    let plain = |b: &u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'*');
+    if !name.iter().all(|label| label.iter().all(plain)) {
+        let mut text = name.to_string();
+        text.make_ascii_lowercase();
+        return text;
+    }
+    let mut text = String::with_capacity(name.len() + 1);
+    for label in name.iter() {
+        text.extend(label.iter().map(|b| char::from(b.to_ascii_lowercase())));
+        text.push('.');
+    }
+    if text.is_empty() {
+        text.push('.');
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lower_fqdn_matches_the_formatter() {
+        let mut names: Vec<Name> = [
+            "WWW.Example.ORG.",
+            ".",
+            "_http._tcp.Svc.Cluster.Local.",
+            "*.A-b.c.",
+        ]
+        .iter()
+        .map(|n| Name::from_ascii(n).unwrap())
+        .collect();
+        // Labels that need escaping in presentation form: a dot, a space, non-ASCII bytes.
+        for raw in [
+            &[&b"A.b"[..], b"Example"][..],
+            &[b"x y", b"ORG"],
+            &[b"caf\xc3\xa9", b"Example"],
+        ] {
+            names.push(Name::from_labels(raw.iter().map(|l| l.to_vec())).unwrap());
+        }
+        for name in names {
+            let mut expected = name.to_string();
+            expected.make_ascii_lowercase();
+            assert_eq!(lower_fqdn(&name), expected, "{name}");
         }
     }
 }

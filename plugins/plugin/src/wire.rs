@@ -5,7 +5,7 @@ use std::cell::RefCell;
 use hickory_proto::ProtoError;
 use hickory_proto::op::{Edns, OpCode, ResponseCode};
 use hickory_proto::rr::rdata::opt::EdnsCode;
-use hickory_proto::rr::{Record, RecordType};
+use hickory_proto::rr::{Name, RData, Record, RecordType};
 use hickory_proto::serialize::binary::{BinEncodable, BinEncoder, NameEncoding};
 
 use crate::request::Request;
@@ -202,39 +202,52 @@ thread_local! {
     static SCRATCH: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
 }
 
+/// Wire length of `name` written without compression (RFC 1035 §3.1: each label with its
+/// length octet, then the root's zero octet).
+fn name_wire_len(name: &Name) -> usize {
+    name.iter().map(|label| 1 + label.len()).sum::<usize>() + 1
+}
+
+/// Length of RDATA written without name compression. The types a server answers most are
+/// counted; the rest are encoded into a scratch buffer.
+fn rdata_wire_len(data: &RData) -> usize {
+    match data {
+        RData::A(_) => 4,
+        RData::AAAA(_) => 16,
+        RData::SRV(srv) => 6 + name_wire_len(&srv.target),
+        RData::CNAME(name) => name_wire_len(&name.0),
+        RData::PTR(name) => name_wire_len(&name.0),
+        RData::NS(name) => name_wire_len(&name.0),
+        other => SCRATCH.with(|scratch| {
+            let mut buf = scratch.borrow_mut();
+            buf.clear();
+            let mut encoder = BinEncoder::new(&mut buf);
+            encoder.set_name_encoding(NameEncoding::Uncompressed);
+            // A record that cannot be encoded is not sent either; count what was written.
+            let _ = other.emit(&mut encoder);
+            encoder.offset()
+        }),
+    }
+}
+
 /// The length of `resp` as the plugin handed it over: uncompressed, untruncated, without the
 /// OPT the server core adds (what CoreDNS's `{rsize}` and response-size histogram measure).
+/// Counted, not encoded: this runs for every query the `prometheus` and `log` plugins see.
 pub fn uncompressed_len(req: &Request, resp: &Response) -> usize {
-    SCRATCH.with(|scratch| {
-        let mut buf = scratch.borrow_mut();
-        buf.clear();
-        let mut encoder = BinEncoder::new(&mut buf);
-        encoder.set_name_encoding(NameEncoding::Uncompressed);
-        let mut len = HEADER_LEN;
-        if let Some(query) = req.query()
-            && query.emit(&mut encoder).is_err()
-        {
-            return len;
-        }
-        for record in resp
-            .answers
-            .iter()
-            .chain(resp.authorities.iter())
-            .chain(resp.additionals.iter())
-        {
-            if record.record_type() == RecordType::OPT {
-                continue;
-            }
-            if record.emit(&mut encoder).is_err() {
-                break;
-            }
-        }
-        if let Some(edns) = &resp.edns {
-            let _ = Record::from(edns).emit(&mut encoder);
-        }
-        len += encoder.offset();
-        len
-    })
+    // QNAME, then QTYPE and QCLASS (RFC 1035 §4.1.2).
+    let question = req.query().map_or(0, |q| name_wire_len(q.name()) + 4);
+    // NAME, then TYPE, CLASS, TTL, RDLENGTH (10 octets) and RDATA (RFC 1035 §4.1.3).
+    let records: usize = [&resp.answers, &resp.authorities, &resp.additionals]
+        .into_iter()
+        .flat_map(|section| section.iter())
+        .filter(|record| record.record_type() != RecordType::OPT)
+        .map(|record| name_wire_len(&record.name) + 10 + rdata_wire_len(&record.data))
+        .sum();
+    let own_opt = resp
+        .edns
+        .as_ref()
+        .map_or(0, |edns| opt_wire_len(&Record::from(edns)));
+    HEADER_LEN + question + records + own_opt
 }
 
 #[cfg(test)]
@@ -287,5 +300,80 @@ mod tests {
         let mut out = Vec::new();
         header_only_reply(&header(0x01, [2, 0, 0, 0]), ResponseCode::FormErr, &mut out);
         assert_eq!(out, vec![0x12, 0x34, 0x81, 0x01, 0, 0, 0, 0, 0, 0, 0, 0]);
+    }
+
+    /// The reference: encode the reply without compression and measure it.
+    fn encoded_uncompressed_len(req: &Request, resp: &Response) -> usize {
+        let mut buf = Vec::new();
+        let mut encoder = BinEncoder::new(&mut buf);
+        encoder.set_name_encoding(NameEncoding::Uncompressed);
+        encoder.emit_vec(&[0; HEADER_LEN]).unwrap();
+        req.query().unwrap().emit(&mut encoder).unwrap();
+        for record in resp
+            .answers
+            .iter()
+            .chain(resp.authorities.iter())
+            .chain(resp.additionals.iter())
+        {
+            record.emit(&mut encoder).unwrap();
+        }
+        if let Some(edns) = &resp.edns {
+            Record::from(edns).emit(&mut encoder).unwrap();
+        }
+        encoder.offset()
+    }
+
+    #[cfg(feature = "test-util")]
+    #[test]
+    fn uncompressed_len_counts_what_encoding_writes() {
+        use hickory_proto::rr::rdata::{A, AAAA, CNAME, MX, SRV, TXT};
+        let req = crate::test_util::query("www.Example.org.", RecordType::A).build();
+        let name = |n: &str| Name::from_ascii(n).unwrap();
+        let records = [
+            Record::from_rdata(name("www.example.org."), 30, RData::A(A::new(10, 0, 0, 1))),
+            Record::from_rdata(
+                name("www.example.org."),
+                30,
+                RData::AAAA(AAAA::new(0xfd00, 0, 0, 0, 0, 0, 0, 1)),
+            ),
+            Record::from_rdata(
+                name("a.example.org."),
+                30,
+                RData::CNAME(CNAME(name("b.example.net."))),
+            ),
+            Record::from_rdata(
+                name("_x._tcp.example.org."),
+                30,
+                RData::SRV(SRV::new(1, 2, 80, name("t.example.org."))),
+            ),
+            Record::from_rdata(
+                name("example.org."),
+                30,
+                RData::MX(MX::new(10, name("mail.example.org."))),
+            ),
+            Record::from_rdata(
+                name("example.org."),
+                30,
+                RData::TXT(TXT::new(vec!["v=1".into(), "x".into()])),
+            ),
+        ];
+        let mut resp = Response::reply_to(&req, "test");
+        resp.answers = records[..3].to_vec().into();
+        resp.authorities = records[3..5].to_vec().into();
+        resp.additionals = records[5..].to_vec().into();
+        assert_eq!(
+            uncompressed_len(&req, &resp),
+            encoded_uncompressed_len(&req, &resp)
+        );
+        resp.edns = Some(Edns::new());
+        assert_eq!(
+            uncompressed_len(&req, &resp),
+            encoded_uncompressed_len(&req, &resp)
+        );
+        let empty = Response::reply_to(&req, "test");
+        assert_eq!(
+            uncompressed_len(&req, &empty),
+            encoded_uncompressed_len(&req, &empty)
+        );
     }
 }

@@ -170,3 +170,49 @@ fn no_query_is_lost_or_servfail_across_reloads() {
         failed.len()
     );
 }
+
+#[test]
+fn reload_moves_listeners_and_a_busy_port_keeps_the_old_config() {
+    let metrics = format!("127.0.0.1:{}", free_port());
+    let server = Server::start(&format!(
+        ".:PORT {{\n    reload 2s 0\n    prometheus {metrics}\n    whoami\n}}\n"
+    ));
+    let old = server.addr();
+
+    // A new port that something else holds (without SO_REUSEPORT): binding fails, the reload
+    // is counted as failed and the running listener keeps answering.
+    let busy = free_port();
+    let _holder_udp = UdpSocket::bind((Ipv4Addr::LOCALHOST, busy)).unwrap();
+    let _holder_tcp = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, busy)).unwrap();
+    server.write_corefile(&format!(
+        ".:{busy} {{\n    bind 127.0.0.1\n    reload 2s 0\n    prometheus {metrics}\n    whoami\n}}\n"
+    ));
+    assert!(
+        server
+            .stdout
+            .wait_for("Corefile changed but reload failed: Listen: listen tcp 127.0.0.1:")
+    );
+    assert_eq!(
+        rcode(&udp(old, &query_message("still.old.", RecordType::A, 1))),
+        ResponseCode::NoError
+    );
+
+    // A free new port: the new listener answers, the old address is closed.
+    let moved = free_port();
+    server.write_corefile(&format!(
+        ".:{moved} {{\n    reload 2s 0\n    prometheus {metrics}\n    whoami\n}}\n"
+    ));
+    assert!(server.stdout.wait_for("[INFO] Reloading complete"));
+    let new = std::net::SocketAddr::from((Ipv4Addr::LOCALHOST, moved));
+    assert_eq!(
+        rcode(&udp(new, &query_message("moved.", RecordType::A, 2))),
+        ResponseCode::NoError
+    );
+    let probe = query_message("gone.", RecordType::A, 3).to_vec().unwrap();
+    assert!(wait_until(|| udp_exchange(
+        old,
+        &probe,
+        Duration::from_millis(200)
+    )
+    .is_none()));
+}

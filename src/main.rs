@@ -42,6 +42,7 @@ fn main() {
         println!();
         return;
     }
+    clusterdns::server::install_panic_hook();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

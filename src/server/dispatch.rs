@@ -3,12 +3,10 @@
 //! EDNS version, zone routing, the chain, and the one encoding of the reply (§7.3).
 
 use std::net::SocketAddr;
-use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Instant;
 
 use bytes::Bytes;
-use futures_util::FutureExt;
 use hickory_proto::op::ResponseCode;
 use hickory_proto::rr::DNSClass;
 use plugin::metrics::DnsMetrics;
@@ -102,9 +100,9 @@ impl Dispatcher {
         let server = self.server.clone();
         // The decoder is someone else's code reading untrusted bytes: a panic in it must not
         // take the socket's reader down, so it is guarded too.
-        let decoded = std::panic::catch_unwind(AssertUnwindSafe(move || {
+        let decoded = panics::recover(table.recover_panics, move || {
             Request::decode(packet, peer, local, transport, server)
-        }));
+        });
         let req = match decoded {
             Ok(Ok(req)) => req,
             Ok(Err(_)) => {
@@ -124,9 +122,8 @@ impl Dispatcher {
         }
         // Step 3: the panic guard covers the rest, including the chain's synchronous part
         // (run on the first poll) and its future.
-        let served = AssertUnwindSafe(self.serve(table, &req, out))
-            .catch_unwind()
-            .await;
+        let served =
+            panics::recover_future(table.recover_panics, self.serve(table, &req, out)).await;
         match served {
             Ok(answer) => answer,
             Err(payload) => {
@@ -214,6 +211,7 @@ impl Dispatcher {
 mod tests {
     use super::*;
     use crate::server::testing::*;
+    use futures_util::FutureExt;
     use hickory_proto::op::Message;
     use hickory_proto::rr::RecordType;
     use plugin::metrics::MetricsHub;

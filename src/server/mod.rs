@@ -24,6 +24,7 @@ mod zones;
 pub use dispatch::{Answer, Dispatcher};
 pub use fuzz::fuzz_dispatch;
 pub use listener::{Listener, ListenerOptions};
+pub use panics::install_hook as install_panic_hook;
 pub use tcp::MAX_PENDING_PER_CONNECTION;
 pub use udp::MAX_PENDING_PER_SOCKET;
 pub use zones::{Route, Routing, ZoneTable};

@@ -1,6 +1,66 @@
 //! What the server core does with a panic below it (corefile.md §7.2 step 3).
 
 use std::any::Any;
+use std::cell::Cell;
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::pin::pin;
+
+use futures_util::FutureExt;
+
+thread_local! {
+    /// Set while this thread runs code whose panics the server core recovers and logs itself.
+    static RECOVERING: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Marks the current thread as recovering (or not) until dropped, also when unwinding.
+struct Mark {
+    previous: bool,
+}
+
+impl Mark {
+    fn enter(recovering: bool) -> Mark {
+        Mark {
+            previous: RECOVERING.replace(recovering),
+        }
+    }
+}
+
+impl Drop for Mark {
+    fn drop(&mut self) {
+        RECOVERING.set(self.previous);
+    }
+}
+
+/// Runs `f`, catching a panic. With `quiet` the panic hook stays silent about it: the caller
+/// logs it the CoreDNS way.
+pub fn recover<R>(quiet: bool, f: impl FnOnce() -> R) -> std::thread::Result<R> {
+    let _mark = Mark::enter(quiet);
+    std::panic::catch_unwind(AssertUnwindSafe(f))
+}
+
+/// [`recover`] for a future: every poll is guarded. Nothing is boxed, so a future that is
+/// ready on its first poll stays ready on the first poll.
+pub async fn recover_future<F: Future>(quiet: bool, future: F) -> std::thread::Result<F::Output> {
+    let mut guarded = pin!(AssertUnwindSafe(future).catch_unwind());
+    std::future::poll_fn(|cx| {
+        let _mark = Mark::enter(quiet);
+        guarded.as_mut().poll(cx)
+    })
+    .await
+}
+
+/// Installs the process's panic hook. A panic the server core recovers is reported by the
+/// core alone, as `[ERROR] Recovered from panic in server: …` (all CoreDNS prints); any other
+/// panic goes to Rust's default report on stderr.
+pub fn install_hook() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if !RECOVERING.get() {
+            default(info);
+        }
+    }));
+}
 
 /// The panic's message, as Go's `%v` prints a recovered value: the text for `panic!("...")`.
 pub fn panic_message(payload: &(dyn Any + Send)) -> &str {
@@ -46,6 +106,36 @@ pub fn crash(server: &str, payload: &(dyn Any + Send)) -> ! {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    thread_local! {
+        static REPORTED: Cell<usize> = const { Cell::new(0) };
+    }
+
+    #[test]
+    fn the_hook_is_quiet_only_about_recovered_panics() {
+        // Stands in for Rust's default report; counts per thread, so tests running in
+        // parallel threads do not disturb each other.
+        std::panic::set_hook(Box::new(|_| REPORTED.set(REPORTED.get() + 1)));
+        install_hook();
+        assert!(recover(true, || panic!("recovered")).is_err());
+        assert_eq!(REPORTED.get(), 0);
+        assert!(!RECOVERING.get(), "the mark is gone after unwinding");
+        assert!(recover(false, || panic!("debug is on")).is_err());
+        assert_eq!(REPORTED.get(), 1);
+        let _ = std::panic::take_hook();
+    }
+
+    #[tokio::test]
+    async fn recover_future_keeps_a_ready_future_ready() {
+        let ready = recover_future(true, async { 7 });
+        let polled = futures_util::poll!(Box::pin(ready));
+        assert!(matches!(polled, std::task::Poll::Ready(Ok(7))));
+        assert!(
+            recover_future(true, async { panic!("in a future") })
+                .await
+                .is_err()
+        );
+    }
 
     #[test]
     fn message_of_str_string_and_other_payloads() {

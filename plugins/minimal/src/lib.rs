@@ -25,34 +25,19 @@ pub fn parse(d: &mut Dispenser) -> Result<(), ParseError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use plugin::test_util::TestBlock;
+    use plugin::test_util::{EXTRA_ARGUMENT, UNEXPECTED_BLOCK, check_chain_setup};
 
-    /// Corefile snippet → `Ok(())` or the error text (without the `plugin/minimal: ` prefix).
     #[test]
     fn parses_like_coredns() {
-        let cases: &[(&str, Result<(), &str>)] = &[
-            ("minimal", Ok(())),
-            ("minimal\nminimal extra", Ok(())),
-            (
-                "minimal extra",
-                Err(
-                    "Corefile:1 - Error during parsing: Wrong argument count or unexpected line ending after 'extra'",
-                ),
-            ),
-            (
-                "minimal {\n}",
-                Err("Corefile:1 - Error during parsing: Unexpected token '{', expecting argument"),
-            ),
-        ];
-        for (corefile, want) in cases {
-            let mut t = TestBlock::new(&["."]);
-            let got = t.setup(corefile, setup).map_err(|e| e.to_string());
-            assert_eq!(got, want.map_err(str::to_string), "{corefile:?}");
-            assert_eq!(
-                t.block.plugins.len(),
-                usize::from(got.is_ok()),
-                "{corefile:?}"
-            );
-        }
+        check_chain_setup(
+            &[
+                ("minimal", Ok(())),
+                // Only the first line is read, so a bad second line is never seen.
+                ("minimal\nminimal extra", Ok(())),
+                ("minimal extra", Err(EXTRA_ARGUMENT)),
+                ("minimal {\n}", Err(UNEXPECTED_BLOCK)),
+            ],
+            setup,
+        );
     }
 }

@@ -177,3 +177,28 @@ impl TestBlock {
         setup(&mut s)
     }
 }
+
+/// The error of a directive without arguments given `extra` on line 1.
+pub const EXTRA_ARGUMENT: &str = "Corefile:1 - Error during parsing: Wrong argument count or unexpected line ending after 'extra'";
+/// The error of a directive without options given a `{` block on line 1.
+pub const UNEXPECTED_BLOCK: &str =
+    "Corefile:1 - Error during parsing: Unexpected token '{', expecting argument";
+
+/// Runs `setup` over each `(corefile, expected)` case in a fresh block (expected: `Ok` or the
+/// error text without the `plugin/NAME: ` prefix the assembler adds) and checks that it added
+/// one chain plugin exactly when it succeeded.
+pub fn check_chain_setup<E: std::fmt::Display>(
+    cases: &[(&str, Result<(), &str>)],
+    setup: impl Fn(&mut Setup<'_>) -> Result<(), E>,
+) {
+    for (corefile, want) in cases {
+        let mut t = TestBlock::new(&["."]);
+        let got = t.setup(corefile, &setup).map_err(|e| e.to_string());
+        assert_eq!(got, want.map_err(str::to_string), "{corefile:?}");
+        assert_eq!(
+            t.block.plugins.len(),
+            usize::from(got.is_ok()),
+            "{corefile:?}"
+        );
+    }
+}

@@ -126,3 +126,44 @@ fn pidfile_is_written_after_start_and_removed_on_sigterm() {
     assert_eq!(server.wait_exit(), Some(0));
     assert!(!pidfile.exists());
 }
+
+#[test]
+fn conf_stdin_reads_the_corefile_from_a_pipe() {
+    use std::io::Write;
+    let dir = temp_dir("stdin");
+    let port = free_port();
+    let mut child = std::process::Command::new(binary())
+        .current_dir(&dir)
+        .args(["-conf", "stdin", "-quiet"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let corefile = format!(".:{port} {{\n    any\n    whoami\n}}\n");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(corefile.as_bytes())
+        .unwrap();
+    let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    let query = query_message("piped.example.", RecordType::ANY, 79)
+        .to_vec()
+        .unwrap();
+    let reply = {
+        let mut reply = None;
+        wait_until(|| {
+            reply = udp_exchange(addr, &query, std::time::Duration::from_millis(200));
+            reply.is_some()
+        });
+        reply
+    };
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let reply = hickory_proto::op::Message::from_vec(&reply.expect("answered")).unwrap();
+    assert_eq!(
+        reply.answers.len(),
+        1,
+        "the piped Corefile's `any` answered"
+    );
+}

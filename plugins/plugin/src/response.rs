@@ -40,6 +40,15 @@ impl From<Vec<Record>> for Section {
     }
 }
 
+/// A fixed number of records in one allocation (no intermediate `Vec`).
+impl<const N: usize> From<[Record; N]> for Section {
+    fn from(records: [Record; N]) -> Self {
+        Section {
+            records: Arc::from(records),
+        }
+    }
+}
+
 impl From<Arc<[Record]>> for Section {
     fn from(records: Arc<[Record]>) -> Self {
         Section { records }

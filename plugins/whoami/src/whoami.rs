@@ -53,7 +53,7 @@ fn reply(req: &Request) -> Option<Response> {
     let srv = RData::SRV(SRV::new(0, 0, client.port(), Name::root()));
 
     let mut resp = Response::reply_to(req, crate::NAME).authoritative();
-    resp.additionals = vec![record(qname, class, address), record(srv_owner, class, srv)].into();
+    resp.additionals = [record(qname, class, address), record(srv_owner, class, srv)].into();
     Some(resp)
 }
 

@@ -49,6 +49,9 @@ pub struct ListenerPlan {
     pub allow_other_classes: bool,
     /// No block on this listener has `debug`: panics are answered SERVFAIL.
     pub recover_panics: bool,
+    /// Recovered panics are logged with a stack trace: the last block on this listener decides
+    /// (`errors { stacktrace }`, plugins-core.md).
+    pub stacktrace: bool,
 }
 
 /// A complete configuration, ready to be started or swapped in.
@@ -157,10 +160,12 @@ fn build(
                         zones: Vec::new(),
                         allow_other_classes: false,
                         recover_panics: true,
+                        stacktrace: false,
                     });
                     plan.zones.push((key.zone.clone(), chain.clone()));
                     plan.allow_other_classes |= uses(parsed_block, &["chaos", "forward"]);
                     plan.recover_panics &= !block.debug;
+                    plan.stacktrace = block.stacktrace;
                 }
                 banner.push(banner_line(key, host));
             }

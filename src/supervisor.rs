@@ -47,6 +47,7 @@ fn table_for(plan: &ListenerPlan) -> ZoneTable {
     }
     table.set_allow_other_classes(plan.allow_other_classes);
     table.set_recover_panics(plan.recover_panics);
+    table.set_stacktrace(plan.stacktrace);
     table
 }
 

@@ -100,7 +100,7 @@ impl Dispatcher {
         let server = self.server.clone();
         // The decoder is someone else's code reading untrusted bytes: a panic in it must not
         // take the socket's reader down, so it is guarded too.
-        let decoded = panics::recover(table.recover_panics, move || {
+        let decoded = panics::recover(table.recovery(), move || {
             Request::decode(packet, peer, local, transport, server)
         });
         let req = match decoded {
@@ -122,8 +122,7 @@ impl Dispatcher {
         }
         // Step 3: the panic guard covers the rest, including the chain's synchronous part
         // (run on the first poll) and its future.
-        let served =
-            panics::recover_future(table.recover_panics, self.serve(table, &req, out)).await;
+        let served = panics::recover_future(table.recovery(), self.serve(table, &req, out)).await;
         match served {
             Ok(answer) => answer,
             Err(payload) => {
@@ -197,7 +196,7 @@ impl Dispatcher {
         if !table.recover_panics {
             panics::crash(&self.server, payload);
         }
-        panics::log_recovered(&self.server, payload);
+        panics::log_recovered(&self.server, payload, panics::take_trace().as_ref());
         self.dropped.metrics().panics.inc();
     }
 

@@ -1,27 +1,40 @@
 //! What the server core does with a panic below it (corefile.md §7.2 step 3).
 
 use std::any::Any;
-use std::cell::Cell;
+use std::backtrace::Backtrace;
+use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::pin::pin;
 
 use futures_util::FutureExt;
 
-thread_local! {
-    /// Set while this thread runs code whose panics the server core recovers and logs itself.
-    static RECOVERING: Cell<bool> = const { Cell::new(false) };
+/// How a listener treats a panic below it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Recovery {
+    /// The server core recovers and logs the panic itself, so the panic hook stays silent
+    /// (false with `debug`: the process then reports it and exits).
+    pub quiet: bool,
+    /// `errors { stacktrace }`: the recovered panic is logged with a stack trace.
+    pub stacktrace: bool,
 }
 
-/// Marks the current thread as recovering (or not) until dropped, also when unwinding.
+thread_local! {
+    /// The recovery mode of the code this thread runs now.
+    static RECOVERING: Cell<Recovery> = const { Cell::new(Recovery { quiet: false, stacktrace: false }) };
+    /// The stack trace the hook captured for the last recovered panic, when asked to.
+    static TRACE: RefCell<Option<Backtrace>> = const { RefCell::new(None) };
+}
+
+/// Sets the thread's recovery mode until dropped, also when unwinding.
 struct Mark {
-    previous: bool,
+    previous: Recovery,
 }
 
 impl Mark {
-    fn enter(recovering: bool) -> Mark {
+    fn enter(recovery: Recovery) -> Mark {
         Mark {
-            previous: RECOVERING.replace(recovering),
+            previous: RECOVERING.replace(recovery),
         }
     }
 }
@@ -32,22 +45,29 @@ impl Drop for Mark {
     }
 }
 
-/// Runs `f`, catching a panic. With `quiet` the panic hook stays silent about it: the caller
-/// logs it the CoreDNS way.
-pub fn recover<R>(quiet: bool, f: impl FnOnce() -> R) -> std::thread::Result<R> {
-    let _mark = Mark::enter(quiet);
+/// Runs `f`, catching a panic, in `recovery` mode.
+pub fn recover<R>(recovery: Recovery, f: impl FnOnce() -> R) -> std::thread::Result<R> {
+    let _mark = Mark::enter(recovery);
     std::panic::catch_unwind(AssertUnwindSafe(f))
 }
 
 /// [`recover`] for a future: every poll is guarded. Nothing is boxed, so a future that is
 /// ready on its first poll stays ready on the first poll.
-pub async fn recover_future<F: Future>(quiet: bool, future: F) -> std::thread::Result<F::Output> {
+pub async fn recover_future<F: Future>(
+    recovery: Recovery,
+    future: F,
+) -> std::thread::Result<F::Output> {
     let mut guarded = pin!(AssertUnwindSafe(future).catch_unwind());
     std::future::poll_fn(|cx| {
-        let _mark = Mark::enter(quiet);
+        let _mark = Mark::enter(recovery);
         guarded.as_mut().poll(cx)
     })
     .await
+}
+
+/// The stack trace captured for the panic just recovered on this thread, if one was asked for.
+pub fn take_trace() -> Option<Backtrace> {
+    TRACE.take()
 }
 
 /// Installs the process's panic hook. A panic the server core recovers is reported by the
@@ -56,7 +76,12 @@ pub async fn recover_future<F: Future>(quiet: bool, future: F) -> std::thread::R
 pub fn install_hook() {
     let default = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
-        if !RECOVERING.get() {
+        let recovery = RECOVERING.get();
+        if recovery.stacktrace {
+            // Captured here, where the panicking frames are still on the stack.
+            TRACE.set(Some(Backtrace::force_capture()));
+        }
+        if !recovery.quiet {
             default(info);
         }
     }));
@@ -75,16 +100,19 @@ pub fn panic_message(payload: &(dyn Any + Send)) -> &str {
 
 /// Logs a recovered panic the way CoreDNS does:
 /// `[ERROR] Recovered from panic in server: "dns://:53" <value>`.
-pub fn log_recovered(server: &str, payload: &(dyn Any + Send)) {
+pub fn log_recovered(server: &str, payload: &(dyn Any + Send), trace: Option<&Backtrace>) {
     // `{:?}` quotes and escapes like Go's `%q` for the identity strings we build.
-    plugin::log::error(
-        None,
-        format_args!(
-            "Recovered from panic in server: {:?} {}",
-            server,
-            panic_message(payload)
+    let message = panic_message(payload);
+    match trace {
+        Some(trace) => plugin::log::error(
+            None,
+            format_args!("Recovered from panic in server: {server:?} {message}\n{trace}"),
         ),
-    );
+        None => plugin::log::error(
+            None,
+            format_args!("Recovered from panic in server: {server:?} {message}"),
+        ),
+    }
 }
 
 /// A panic on a listener whose blocks use `debug`: not recovered. CoreDNS then crashes with
@@ -117,21 +145,44 @@ mod tests {
         // parallel threads do not disturb each other.
         std::panic::set_hook(Box::new(|_| REPORTED.set(REPORTED.get() + 1)));
         install_hook();
-        assert!(recover(true, || panic!("recovered")).is_err());
+        let quiet = Recovery {
+            quiet: true,
+            stacktrace: false,
+        };
+        assert!(recover(quiet, || panic!("recovered")).is_err());
         assert_eq!(REPORTED.get(), 0);
-        assert!(!RECOVERING.get(), "the mark is gone after unwinding");
-        assert!(recover(false, || panic!("debug is on")).is_err());
+        assert_eq!(
+            RECOVERING.get(),
+            Recovery::default(),
+            "the mark is gone after unwinding"
+        );
+        assert!(take_trace().is_none(), "no trace unless asked for");
+        let traced = Recovery {
+            quiet: true,
+            stacktrace: true,
+        };
+        assert!(recover(traced, || panic!("with a trace")).is_err());
+        assert!(
+            take_trace().is_some_and(|t| t.status() == std::backtrace::BacktraceStatus::Captured)
+        );
+        assert!(recover(Recovery::default(), || panic!("debug is on")).is_err());
         assert_eq!(REPORTED.get(), 1);
         let _ = std::panic::take_hook();
     }
 
     #[tokio::test]
     async fn recover_future_keeps_a_ready_future_ready() {
-        let ready = recover_future(true, async { 7 });
+        let ready = recover_future(
+            Recovery {
+                quiet: true,
+                stacktrace: false,
+            },
+            async { 7 },
+        );
         let polled = futures_util::poll!(Box::pin(ready));
         assert!(matches!(polled, std::task::Poll::Ready(Ok(7))));
         assert!(
-            recover_future(true, async { panic!("in a future") })
+            recover_future(Recovery::default(), async { panic!("in a future") })
                 .await
                 .is_err()
         );

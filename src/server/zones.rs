@@ -40,6 +40,8 @@ pub struct ZoneTable {
     /// Recover panics of the chain (corefile.md §7.2 step 3); false when a block on this
     /// listener has `debug`.
     pub recover_panics: bool,
+    /// Log recovered panics with a stack trace (`errors { stacktrace }`).
+    pub stacktrace: bool,
 }
 
 impl Default for ZoneTable {
@@ -49,6 +51,7 @@ impl Default for ZoneTable {
             zone_lengths: Vec::new(),
             allow_other_classes: false,
             recover_panics: true,
+            stacktrace: false,
         }
     }
 }
@@ -83,6 +86,18 @@ impl ZoneTable {
     /// See [`ZoneTable::recover_panics`].
     pub fn set_recover_panics(&mut self, recover: bool) {
         self.recover_panics = recover;
+    }
+
+    pub fn set_stacktrace(&mut self, stacktrace: bool) {
+        self.stacktrace = stacktrace;
+    }
+
+    /// How the dispatcher guards this listener's chains.
+    pub fn recovery(&self) -> super::panics::Recovery {
+        super::panics::Recovery {
+            quiet: self.recover_panics,
+            stacktrace: self.stacktrace,
+        }
     }
 
     /// The route of exactly `zone` (a lower-case FQDN), if served here.

@@ -35,7 +35,7 @@ pub fn setup(s: &mut Setup<'_>) -> Result<(), ConfigError> {
 pub fn setup_with<L: ErrorLog>(s: &mut Setup<'_>, log: L) -> Result<(), ConfigError> {
     let config = parse(&mut s.d)?;
     if config.stacktrace {
-        s.services.stacktrace = true;
+        s.block.stacktrace = true;
     }
     let consolidator = Consolidator::new(config.consolidate, s.tasks().clone(), log);
     let on_stop = consolidator.clone();
@@ -172,10 +172,10 @@ mod tests {
     fn stacktrace_is_an_instance_setting() {
         let mut t = TestBlock::new(&["."]);
         t.setup("errors", setup).unwrap();
-        assert!(!t.services.stacktrace);
+        assert!(!t.block.stacktrace);
         let mut t = TestBlock::new(&["."]);
         t.setup("errors {\nstacktrace\n}", setup).unwrap();
-        assert!(t.services.stacktrace);
+        assert!(t.block.stacktrace);
         assert_eq!(t.block.plugins.len(), 1);
         assert_eq!(t.block.plugins[0].name(), NAME);
     }

@@ -41,6 +41,8 @@ pub struct BlockConfig {
     pub bind_used: bool,
     /// `debug`: panics are not recovered on this block's listeners.
     pub debug: bool,
+    /// `errors { stacktrace }`: recovered panics are logged with a stack trace.
+    pub stacktrace: bool,
     /// `prometheus` is in this block: `coredns_plugin_enabled` is set for its plugins.
     pub metrics: bool,
     /// `ready` is in this block: its plugins are asked by `/ready`.
@@ -85,8 +87,6 @@ pub struct InstanceServices {
     pub lameduck: Option<Duration>,
     /// `reload`: the last block that has it decides (cli-and-endpoints.md §8.1).
     pub reload: Option<ReloadSettings>,
-    /// `errors { stacktrace }` on some block.
-    pub stacktrace: bool,
 }
 
 impl InstanceServices {
@@ -99,7 +99,6 @@ impl InstanceServices {
             shutdown_hooks: Vec::new(),
             lameduck: None,
             reload: None,
-            stacktrace: false,
         }
     }
 }

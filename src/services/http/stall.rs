@@ -33,8 +33,23 @@ impl Deadline {
         self.sleep.as_mut().poll(cx).is_ready()
     }
 
-    fn progress(&mut self) {
-        self.armed = false;
+    /// Passes `poll` through: progress disarms the deadline, a wait past `limit` becomes a
+    /// `TimedOut` error naming `what`.
+    fn watch<R>(
+        &mut self,
+        poll: Poll<io::Result<R>>,
+        limit: Duration,
+        cx: &mut Context<'_>,
+        what: &str,
+    ) -> Poll<io::Result<R>> {
+        match poll {
+            Poll::Ready(result) => {
+                self.armed = false;
+                Poll::Ready(result)
+            }
+            Poll::Pending if self.expired(limit, cx) => Poll::Ready(Err(stalled(what))),
+            Poll::Pending => Poll::Pending,
+        }
     }
 }
 
@@ -67,14 +82,8 @@ impl<T: AsyncRead + Unpin> AsyncRead for StallTimeout<T> {
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
         let this = self.get_mut();
-        match Pin::new(&mut this.inner).poll_read(cx, buf) {
-            Poll::Ready(result) => {
-                this.read.progress();
-                Poll::Ready(result)
-            }
-            Poll::Pending if this.read.expired(this.limit, cx) => Poll::Ready(Err(stalled("read"))),
-            Poll::Pending => Poll::Pending,
-        }
+        let poll = Pin::new(&mut this.inner).poll_read(cx, buf);
+        this.read.watch(poll, this.limit, cx, "read")
     }
 }
 
@@ -85,16 +94,8 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for StallTimeout<T> {
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
-        match Pin::new(&mut this.inner).poll_write(cx, buf) {
-            Poll::Ready(result) => {
-                this.write.progress();
-                Poll::Ready(result)
-            }
-            Poll::Pending if this.write.expired(this.limit, cx) => {
-                Poll::Ready(Err(stalled("write")))
-            }
-            Poll::Pending => Poll::Pending,
-        }
+        let poll = Pin::new(&mut this.inner).poll_write(cx, buf);
+        this.write.watch(poll, this.limit, cx, "write")
     }
 
     fn poll_write_vectored(
@@ -103,16 +104,8 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for StallTimeout<T> {
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
-        match Pin::new(&mut this.inner).poll_write_vectored(cx, bufs) {
-            Poll::Ready(result) => {
-                this.write.progress();
-                Poll::Ready(result)
-            }
-            Poll::Pending if this.write.expired(this.limit, cx) => {
-                Poll::Ready(Err(stalled("write")))
-            }
-            Poll::Pending => Poll::Pending,
-        }
+        let poll = Pin::new(&mut this.inner).poll_write_vectored(cx, bufs);
+        this.write.watch(poll, this.limit, cx, "write")
     }
 
     fn is_write_vectored(&self) -> bool {
@@ -121,16 +114,8 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for StallTimeout<T> {
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let this = self.get_mut();
-        match Pin::new(&mut this.inner).poll_flush(cx) {
-            Poll::Ready(result) => {
-                this.write.progress();
-                Poll::Ready(result)
-            }
-            Poll::Pending if this.write.expired(this.limit, cx) => {
-                Poll::Ready(Err(stalled("write")))
-            }
-            Poll::Pending => Poll::Pending,
-        }
+        let poll = Pin::new(&mut this.inner).poll_flush(cx);
+        this.write.watch(poll, this.limit, cx, "write")
     }
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {

@@ -13,6 +13,7 @@ pub mod classify;
 pub mod dispenser;
 pub mod duration;
 pub mod error;
+pub mod extensions;
 pub mod fallthrough;
 pub mod http;
 pub mod log;
@@ -22,11 +23,13 @@ pub mod readiness;
 pub mod reply;
 pub mod request;
 pub mod response;
+pub mod search_path;
 pub mod setup;
 pub mod tasks;
 #[cfg(feature = "test-util")]
 pub mod test_util;
 pub mod token;
+pub mod upstream;
 pub mod wire;
 pub mod zones;
 
@@ -39,6 +42,7 @@ pub use request::{Request, Transport};
 pub use response::{Response, Section};
 pub use setup::{BlockConfig, ServerKey, Setup};
 pub use token::Token;
+pub use upstream::Upstream;
 
 /// Re-exported so plugin crates name the same DNS types as the contract.
 pub use hickory_proto as proto;

@@ -7,10 +7,12 @@ use std::time::Duration;
 
 use crate::chain::Plugin;
 use crate::dispenser::Dispenser;
+use crate::extensions::Extensions;
 use crate::http::HttpRoute;
 use crate::metrics::MetricsHub;
 use crate::readiness::Readiness;
 use crate::tasks::Tasks;
+use crate::upstream::Upstream;
 
 /// A normalised server key (corefile.md §6): `dns://example.org.:53`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -49,6 +51,8 @@ pub struct BlockConfig {
     pub readiness: bool,
     /// The query-handling plugins, in registry order.
     pub plugins: Vec<Arc<dyn Plugin>>,
+    /// Values the block's plugins share with each other (kubernetes → autopath, k8s_external).
+    pub extensions: Extensions,
 }
 
 impl BlockConfig {
@@ -87,6 +91,8 @@ pub struct InstanceServices {
     pub lameduck: Option<Duration>,
     /// `reload`: the last block that has it decides (cli-and-endpoints.md §8.1).
     pub reload: Option<ReloadSettings>,
+    /// Re-enters the server (bound by the server once the instance's listeners exist).
+    pub upstream: Upstream,
 }
 
 impl InstanceServices {
@@ -99,6 +105,7 @@ impl InstanceServices {
             shutdown_hooks: Vec::new(),
             lameduck: None,
             reload: None,
+            upstream: Upstream::new(),
         }
     }
 }
@@ -141,6 +148,11 @@ impl<'a> Setup<'a> {
 
     pub fn tasks(&self) -> &Tasks {
         &self.services.tasks
+    }
+
+    /// A handle that resolves names through this server (CoreDNS `upstream.New()`).
+    pub fn upstream(&self) -> Upstream {
+        self.services.upstream.clone()
     }
 
     pub fn on_shutdown(&mut self, hook: impl FnOnce() -> HookFuture + Send + 'static) {

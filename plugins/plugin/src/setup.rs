@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use crate::chain::Plugin;
 use crate::dispenser::Dispenser;
+use crate::error::ConfigError;
 use crate::extensions::Extensions;
 use crate::http::HttpRoute;
 use crate::metrics::MetricsHub;
@@ -53,6 +54,9 @@ pub struct BlockConfig {
     pub plugins: Vec<Arc<dyn Plugin>>,
     /// Values the block's plugins share with each other (kubernetes → autopath, k8s_external).
     pub extensions: Extensions,
+    /// Checks registered with [`Setup::after_block`], run by the assembler once every
+    /// directive of the block was set up.
+    pub after_block: Vec<AfterBlockHook>,
 }
 
 impl BlockConfig {
@@ -79,6 +83,38 @@ pub type HookFuture = Pin<Box<dyn Future<Output = ()> + Send>>;
 /// Work to do when an instance stops (process shutdown, or replaced by a reload).
 pub type Hook = Box<dyn FnOnce() -> HookFuture + Send>;
 
+/// A check that runs once the whole block is set up (see [`Setup::after_block`]).
+pub type AfterBlock = Box<dyn FnOnce(&mut BlockConfig) -> Result<(), ConfigError> + Send>;
+
+/// An [`AfterBlock`] check and the directive that registered it (its errors are reported as
+/// that directive's: `plugin/NAME: ...`).
+pub struct AfterBlockHook {
+    /// Filled in by the assembler after the directive's setup returned (empty in plugin
+    /// tests that run a setup on their own).
+    pub directive: &'static str,
+    pub run: AfterBlock,
+}
+
+impl std::fmt::Debug for AfterBlockHook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AfterBlockHook")
+            .field("directive", &self.directive)
+            .finish()
+    }
+}
+
+impl BlockConfig {
+    /// Runs the block's [`AfterBlockHook`]s in registration order and removes them; the first
+    /// error stops, with the name of the directive that registered the failing check.
+    pub fn run_after_block(&mut self) -> Result<(), (&'static str, ConfigError)> {
+        let hooks = std::mem::take(&mut self.after_block);
+        for hook in hooks {
+            (hook.run)(self).map_err(|error| (hook.directive, error))?;
+        }
+        Ok(())
+    }
+}
+
 /// Services shared by every block of one configuration instance.
 pub struct InstanceServices {
     pub metrics: Arc<MetricsHub>,
@@ -93,6 +129,9 @@ pub struct InstanceServices {
     pub reload: Option<ReloadSettings>,
     /// Re-enters the server (bound by the server once the instance's listeners exist).
     pub upstream: Upstream,
+    /// Awaited (all at once) before the instance's DNS listeners serve it; see
+    /// [`Setup::before_serving`].
+    pub before_serving: Vec<HookFuture>,
 }
 
 impl InstanceServices {
@@ -106,6 +145,7 @@ impl InstanceServices {
             lameduck: None,
             reload: None,
             upstream: Upstream::new(),
+            before_serving: Vec::new(),
         }
     }
 }
@@ -157,5 +197,77 @@ impl<'a> Setup<'a> {
 
     pub fn on_shutdown(&mut self, hook: impl FnOnce() -> HookFuture + Send + 'static) {
         self.services.shutdown_hooks.push(Box::new(hook));
+    }
+
+    /// Holds the instance's DNS serving until `gate` completes (kubernetes.md §9: wait for the
+    /// watch caches to sync). The server awaits every gate of the instance concurrently after
+    /// its HTTP endpoints are up (so `/ready` answers 503 meanwhile) and before its DNS
+    /// listeners serve it; on reload the running instance serves until the new one's gates are
+    /// through. The server imposes no time limit: the gate enforces its own (`startup_timeout`).
+    /// Shutdown signals still interrupt the wait.
+    pub fn before_serving(&mut self, gate: impl Future<Output = ()> + Send + 'static) {
+        self.services.before_serving.push(Box::pin(gate));
+    }
+
+    /// Runs `check` once every directive of this block was set up (in registry order, so a
+    /// directive set up before the one it depends on can look at it: autopath and
+    /// k8s_external need the block's kubernetes). Checks run in registration order; an error
+    /// fails the configuration like an error of this directive's setup.
+    pub fn after_block(
+        &mut self,
+        check: impl FnOnce(&mut BlockConfig) -> Result<(), ConfigError> + Send + 'static,
+    ) {
+        self.block.after_block.push(AfterBlockHook {
+            directive: "",
+            run: Box::new(check),
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn after_block_checks_run_in_order_and_stop_at_the_first_error() {
+        let mut block = BlockConfig::default();
+        let mut services = InstanceServices::new(Arc::new(MetricsHub::new()));
+        let mut s = Setup::new(
+            Dispenser::new("Corefile", Vec::new()),
+            &mut block,
+            &mut services,
+        );
+        s.after_block(|b| {
+            b.listen_hosts.push("first".into());
+            Ok(())
+        });
+        s.after_block(|b| {
+            b.listen_hosts.push("second".into());
+            Err(ConfigError::NotSupported)
+        });
+        s.after_block(|b| {
+            b.listen_hosts.push("never".into());
+            Ok(())
+        });
+        block.after_block[1].directive = "autopath";
+        let (directive, error) = block.run_after_block().unwrap_err();
+        assert_eq!(directive, "autopath");
+        assert!(matches!(error, ConfigError::NotSupported));
+        assert_eq!(block.listen_hosts, ["first", "second"]);
+        assert!(block.after_block.is_empty(), "checks run once");
+    }
+
+    #[test]
+    fn before_serving_gates_are_collected() {
+        let mut block = BlockConfig::default();
+        let mut services = InstanceServices::new(Arc::new(MetricsHub::new()));
+        let mut s = Setup::new(
+            Dispenser::new("Corefile", Vec::new()),
+            &mut block,
+            &mut services,
+        );
+        s.before_serving(async {});
+        s.before_serving(std::future::pending());
+        assert_eq!(services.before_serving.len(), 2);
     }
 }

@@ -5,6 +5,9 @@
 //! Setup hands every plugin the same [`Upstream`]; the server binds it to the listener that
 //! received the query once the instance is built (the handle exists before the listeners do,
 //! so it is bound late).
+//!
+//! Lookups nest (a plugin's lookup reaches a plugin that looks up again); [`MAX_DEPTH`] bounds
+//! the nesting so a plugin that looks itself up ends instead of recursing forever.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -16,6 +19,18 @@ use crate::request::Request;
 use crate::response::Response;
 
 pub type LookupFuture<'a> = Pin<Box<dyn Future<Output = Option<Response>> + Send + 'a>>;
+
+/// How many lookups may be nested inside one another within one query. CoreDNS has no
+/// limit (its callers avoid loops: kubernetes only looks up names outside its zones); a bound
+/// turns a loop between plugins into a `None` answer instead of a stack overflow. Eight is far
+/// above any real chain (an ExternalName that points at another ExternalName is two).
+pub const MAX_DEPTH: u8 = 8;
+
+tokio::task_local! {
+    /// The lookup nesting of the query being served by this task. Lives only inside
+    /// [`Upstream::lookup`], so queries that never look anything up pay nothing.
+    static DEPTH: u8;
+}
 
 /// What the server implements to answer a lookup from inside the chain.
 pub trait Resolve: Send + Sync + 'static {
@@ -55,15 +70,28 @@ impl Upstream {
     }
 
     /// Resolves `name`/`qtype` through the server. `None` when the handle is not bound
-    /// (yet) or the server produced no message.
+    /// (yet), the server produced no message, or [`MAX_DEPTH`] lookups are already nested
+    /// (the depth travels with the task, so a lookup made from a task spawned by a plugin
+    /// starts counting afresh).
     pub async fn lookup(
         &self,
         origin: &Request,
         name: Name,
         qtype: RecordType,
     ) -> Option<Response> {
-        let resolver = self.resolver.get()?.clone();
-        resolver.resolve(origin, name, qtype).await
+        let resolver = self.resolver.get()?;
+        let depth = DEPTH.try_with(|depth| *depth).unwrap_or(0);
+        if depth >= MAX_DEPTH {
+            return None;
+        }
+        DEPTH
+            .scope(depth + 1, resolver.resolve(origin, name, qtype))
+            .await
+    }
+
+    /// True once the server bound the handle.
+    pub fn is_bound(&self) -> bool {
+        self.resolver.get().is_some()
     }
 }
 
@@ -72,5 +100,99 @@ impl std::fmt::Debug for Upstream {
         f.debug_struct("Upstream")
             .field("bound", &self.resolver.get().is_some())
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hickory_proto::op::{Message, MessageType, OpCode, Query};
+    use std::sync::atomic::{AtomicU8, Ordering};
+
+    fn request(name: &str) -> Request {
+        let mut message = Message::new(1, MessageType::Query, OpCode::Query);
+        message.add_query(Query::query(Name::from_ascii(name).unwrap(), RecordType::A));
+        let wire = bytes::Bytes::from(message.to_vec().unwrap());
+        Request::from_message(
+            message,
+            wire,
+            "10.0.0.1:5353".parse().unwrap(),
+            "127.0.0.1:53".parse().unwrap(),
+            crate::Transport::Udp,
+            Arc::from("dns://:53"),
+        )
+    }
+
+    /// A plugin that resolves its own name again through the server, forever.
+    struct LooksItselfUp {
+        upstream: Upstream,
+        calls: AtomicU8,
+    }
+
+    impl Resolve for LooksItselfUp {
+        fn resolve<'a>(
+            &'a self,
+            origin: &'a Request,
+            name: Name,
+            qtype: RecordType,
+        ) -> LookupFuture<'a> {
+            self.calls.fetch_add(1, Ordering::SeqCst);
+            Box::pin(async move {
+                let inner = self.upstream.lookup(origin, name.clone(), qtype).await;
+                Some(inner.unwrap_or_else(|| {
+                    crate::Response::reply_to(origin, "loop")
+                        .with_rcode(hickory_proto::op::ResponseCode::Refused)
+                }))
+            })
+        }
+    }
+
+    #[tokio::test]
+    async fn an_unbound_handle_answers_none() {
+        let upstream = Upstream::new();
+        assert!(!upstream.is_bound());
+        let req = request("example.org.");
+        let got = upstream
+            .lookup(
+                &req,
+                Name::from_ascii("a.example.org.").unwrap(),
+                RecordType::A,
+            )
+            .await;
+        assert!(got.is_none());
+    }
+
+    #[tokio::test]
+    async fn nested_lookups_stop_at_max_depth() {
+        let upstream = Upstream::new();
+        let looper = Arc::new(LooksItselfUp {
+            upstream: upstream.clone(),
+            calls: AtomicU8::new(0),
+        });
+        upstream.bind(looper.clone());
+        assert!(upstream.is_bound());
+        let req = request("loop.example.org.");
+        let got = upstream
+            .lookup(
+                &req,
+                Name::from_ascii("loop.example.org.").unwrap(),
+                RecordType::A,
+            )
+            .await
+            .expect("the outermost lookup answers");
+        // The innermost lookup was refused by the cap; every level above answered.
+        assert_eq!(got.rcode, hickory_proto::op::ResponseCode::Refused);
+        assert_eq!(looper.calls.load(Ordering::SeqCst), MAX_DEPTH);
+        // The depth is per lookup chain, not global: a second lookup gets the full depth.
+        looper.calls.store(0, Ordering::SeqCst);
+        let again = upstream
+            .lookup(
+                &req,
+                Name::from_ascii("loop.example.org.").unwrap(),
+                RecordType::A,
+            )
+            .await;
+        assert!(again.is_some());
+        assert_eq!(looper.calls.load(Ordering::SeqCst), MAX_DEPTH);
     }
 }

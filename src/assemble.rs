@@ -1,5 +1,6 @@
-//! Corefile → [`Instance`]: runs each directive's setup in registry order and groups the
-//! blocks' zones into listeners (corefile.md §1 steps 3–7).
+//! Corefile → [`Instance`]: runs each directive's setup in registry order, then each block's
+//! `after_block` checks, and groups the blocks' zones into listeners (corefile.md §1 steps
+//! 3–7).
 
 use std::collections::{BTreeMap, HashSet};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
@@ -133,9 +134,20 @@ fn build(
                 .setup
                 .ok_or_else(|| plugin_err(ConfigError::NotSupported))?;
             let file = first.file.clone();
+            let checks_before = block.after_block.len();
             let mut s = Setup::new(Dispenser::new(file, tokens), block, &mut services);
             setup(&mut s).map_err(plugin_err)?;
+            for check in &mut block.after_block[checks_before..] {
+                check.directive = directive.name;
+            }
         }
+    }
+    // `Setup::after_block` checks: every directive of the block is set up now, so a plugin
+    // can look at the ones set up after it (autopath @kubernetes, k8s_external).
+    for block in &mut blocks {
+        block
+            .run_after_block()
+            .map_err(|(plugin, error)| AssembleError::Plugin { plugin, error })?;
     }
 
     let uses = |block: &ServerBlock, names: &[&str]| {

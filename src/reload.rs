@@ -2,6 +2,7 @@
 //! on SIGUSR1) build a complete new instance and swap it in. Any failure keeps the running
 //! instance (cli-and-endpoints.md §8).
 
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -37,6 +38,8 @@ pub enum Check {
     Reloaded,
     /// Changed, but the new configuration failed: the old one keeps serving.
     Failed,
+    /// A stop signal ended the wait for the new instance's gates (not counted as failed).
+    Interrupted,
 }
 
 pub struct Reloader {
@@ -89,8 +92,13 @@ impl Reloader {
         }
     }
 
-    /// One tick of the `reload` plugin's watcher.
-    pub async fn check(&mut self, supervisor: &mut Supervisor) -> Check {
+    /// One tick of the `reload` plugin's watcher. `interrupt` (a stop signal) ends a wait
+    /// for the new instance's `before_serving` gates: the reload then fails.
+    pub async fn check(
+        &mut self,
+        supervisor: &mut Supervisor,
+        interrupt: impl Future<Output = ()>,
+    ) -> Check {
         if !self.origin.can_reload() {
             return Check::Unchanged;
         }
@@ -116,11 +124,12 @@ impl Reloader {
         }
         self.digest = digest.clone();
         plugin::log::info(None, format_args!("Reloading"));
-        match self.build_and_swap(&source, supervisor).await {
+        match self.build_and_swap(&source, supervisor, interrupt).await {
             Ok(()) => {
                 self.reload_metrics.set_version(&digest);
                 Check::Reloaded
             }
+            Err(ReloadError::Start(StartError::Interrupted)) => Check::Interrupted,
             Err(e) => {
                 plugin::log::error(None, format_args!("Restart failed: {e}"));
                 plugin::log::error(
@@ -134,12 +143,16 @@ impl Reloader {
     }
 
     /// SIGUSR1: reload now, without the change check; failures are logged, not counted.
-    pub async fn reload_now(&mut self, supervisor: &mut Supervisor) -> Result<(), ReloadError> {
+    pub async fn reload_now(
+        &mut self,
+        supervisor: &mut Supervisor,
+        interrupt: impl Future<Output = ()>,
+    ) -> Result<(), ReloadError> {
         if !self.origin.can_reload() {
             return Err(ReloadError::Stdin);
         }
         let source = self.origin.load(&self.default_port)?;
-        self.build_and_swap(&source, supervisor).await?;
+        self.build_and_swap(&source, supervisor, interrupt).await?;
         self.digest = supervisor.instance().digest.clone();
         Ok(())
     }
@@ -148,11 +161,12 @@ impl Reloader {
         &self,
         source: &corefile::Source,
         supervisor: &mut Supervisor,
+        interrupt: impl Future<Output = ()>,
     ) -> Result<(), ReloadError> {
         let instance = assemble::assemble(source, &self.options())?;
         let digest = instance.digest.clone();
         let has_reload = instance.services.reload.is_some();
-        supervisor.replace(instance).await?;
+        supervisor.replace(instance, interrupt).await?;
         if has_reload {
             plugin::log::info(
                 Some("reload"),

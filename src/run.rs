@@ -9,9 +9,9 @@ use tokio::signal::unix::{SignalKind, signal};
 
 use crate::assemble::{self, Options};
 use crate::flags::Flags;
-use crate::reload::{self, Reloader};
+use crate::reload::{self, ReloadError, Reloader};
 use crate::source::ConfigOrigin;
-use crate::supervisor::Supervisor;
+use crate::supervisor::{StartError, Supervisor};
 use crate::{registry, services, version};
 
 /// Exit status of the process.
@@ -94,8 +94,23 @@ pub async fn run(flags: Flags) -> ExitCode {
     let digest = instance.digest.clone();
     let banner = instance.banner.clone();
     let reload_used = instance.services.reload.is_some();
-    let mut supervisor = match Supervisor::start(instance, metrics.clone()).await {
+    let mut stop = None;
+    let started = Supervisor::start(
+        instance,
+        metrics.clone(),
+        wait_for_stop(&mut signals, &mut stop),
+    )
+    .await;
+    let mut supervisor = match started {
         Ok(s) => s,
+        // A stop signal while plugins held serving back (kubernetes.md §9): nothing served
+        // DNS yet, the instance is retired; leave as the signal says.
+        Err(StartError::Interrupted) => {
+            if let Some(stop) = stop {
+                log_stop(stop);
+            }
+            return 0;
+        }
         Err(e) => return fatal(e),
     };
     if !flags.quiet {
@@ -133,14 +148,19 @@ pub async fn run(flags: Flags) -> ExitCode {
                 None => std::future::pending().await,
             }
         };
+        // Set by a stop signal, also one that arrives while a reload waits for the new
+        // instance's `before_serving` gates (that reload is then abandoned).
+        let mut stop = None;
         tokio::select! {
             _ = tick => {
-                reloader.check(&mut supervisor).await;
+                reloader.check(&mut supervisor, wait_for_stop(&mut signals, &mut stop)).await;
             }
             _ = signals.usr1.recv() => {
                 plugin::log::info(None, format_args!("SIGUSR1: Reloading"));
-                if let Err(e) = reloader.reload_now(&mut supervisor).await {
-                    plugin::log::error(None, format_args!("SIGUSR1: {e}"));
+                let interrupt = wait_for_stop(&mut signals, &mut stop);
+                match reloader.reload_now(&mut supervisor, interrupt).await {
+                    Ok(()) | Err(ReloadError::Start(StartError::Interrupted)) => {}
+                    Err(e) => plugin::log::error(None, format_args!("SIGUSR1: {e}")),
                 }
             }
             _ = signals.usr2.recv() => {
@@ -152,26 +172,67 @@ pub async fn run(flags: Flags) -> ExitCode {
                 // CoreDNS ignores SIGHUP (cli-and-endpoints.md §5); handling it keeps the
                 // default action (terminate) away.
             }
-            _ = signals.quit.recv() => {
-                plugin::log::info(None, format_args!("SIGQUIT: Quitting process immediately"));
-                remove_pidfile();
-                return 0;
-            }
-            _ = signals.term.recv() => {
-                plugin::log::info(None, format_args!("SIGTERM: Shutting down servers then terminating"));
-                // A second SIGTERM during lameduck has no effect: nothing listens for it now.
-                supervisor.shutdown(true, remove_pidfile).await;
-                return 0;
-            }
-            _ = signals.int.recv() => {
-                plugin::log::info(None, format_args!("SIGINT: Shutting down"));
-                let shutdown = supervisor.shutdown(false, remove_pidfile);
-                tokio::select! {
-                    _ = shutdown => return 0,
-                    _ = signals.int.recv() => {
-                        plugin::log::info(None, format_args!("SIGINT: Force quit"));
-                        return 2;
-                    }
+            _ = signals.quit.recv() => stop = Some(Stop::Quit),
+            _ = signals.term.recv() => stop = Some(Stop::Term),
+            _ = signals.int.recv() => stop = Some(Stop::Int),
+        }
+        if let Some(stop) = stop {
+            return shut_down(stop, supervisor, &mut signals, remove_pidfile).await;
+        }
+    }
+}
+
+/// A signal that ends the process.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Stop {
+    /// SIGTERM: the full shutdown sequence, listeners stopped gracefully.
+    Term,
+    /// SIGINT: the shutdown sequence; a second SIGINT forces the exit.
+    Int,
+    /// SIGQUIT: exit at once.
+    Quit,
+}
+
+fn log_stop(stop: Stop) {
+    let line = match stop {
+        Stop::Term => "SIGTERM: Shutting down servers then terminating",
+        Stop::Int => "SIGINT: Shutting down",
+        Stop::Quit => "SIGQUIT: Quitting process immediately",
+    };
+    plugin::log::info(None, format_args!("{line}"));
+}
+
+/// Resolves when a stop signal arrives, recording which in `stop`. Passed to waits that a
+/// stop must cut short (`before_serving` gates at start and on reload).
+async fn wait_for_stop(signals: &mut Signals, stop: &mut Option<Stop>) {
+    *stop = Some(signals.next_stop().await);
+}
+
+/// cli-and-endpoints.md §5: what each stop signal does to the running server.
+async fn shut_down(
+    stop: Stop,
+    supervisor: Supervisor,
+    signals: &mut Signals,
+    remove_pidfile: impl FnOnce(),
+) -> ExitCode {
+    log_stop(stop);
+    match stop {
+        Stop::Quit => {
+            remove_pidfile();
+            0
+        }
+        Stop::Term => {
+            // A second SIGTERM during lameduck has no effect: nothing listens for it now.
+            supervisor.shutdown(true, remove_pidfile).await;
+            0
+        }
+        Stop::Int => {
+            let shutdown = supervisor.shutdown(false, remove_pidfile);
+            tokio::select! {
+                _ = shutdown => 0,
+                _ = signals.int.recv() => {
+                    plugin::log::info(None, format_args!("SIGINT: Force quit"));
+                    2
                 }
             }
         }
@@ -188,6 +249,15 @@ struct Signals {
 }
 
 impl Signals {
+    /// The next SIGTERM, SIGINT or SIGQUIT.
+    async fn next_stop(&mut self) -> Stop {
+        tokio::select! {
+            _ = self.term.recv() => Stop::Term,
+            _ = self.int.recv() => Stop::Int,
+            _ = self.quit.recv() => Stop::Quit,
+        }
+    }
+
     fn install() -> std::io::Result<Signals> {
         Ok(Signals {
             term: signal(SignalKind::terminate())?,

@@ -3,6 +3,7 @@
 //! order.
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,7 +12,7 @@ use plugin::http::HttpRole;
 use plugin::metrics::{DnsMetrics, MetricsHub};
 
 use crate::assemble::{Instance, ListenerPlan};
-use crate::server::{Listener, ListenerOptions, ZoneTable};
+use crate::server::{Listener, ListenerOptions, ServerResolver, ZoneTable};
 use crate::services::http::{HttpError, HttpServers};
 
 /// How long stopping listeners wait for queries in flight (corefile.md §7.4).
@@ -29,6 +30,9 @@ pub enum StartError {
     },
     #[error(transparent)]
     Http(#[from] HttpError),
+    /// A stop signal arrived while the instance waited for its `before_serving` gates.
+    #[error("stopped while waiting for plugins to be ready to serve")]
+    Interrupted,
 }
 
 pub struct Supervisor {
@@ -40,7 +44,7 @@ pub struct Supervisor {
     options: ListenerOptions,
 }
 
-fn table_for(plan: &ListenerPlan) -> ZoneTable {
+fn table_for(plan: &ListenerPlan) -> Arc<ZoneTable> {
     let mut table = ZoneTable::new();
     for (zone, chain) in &plan.zones {
         table.insert(zone.clone(), chain.clone());
@@ -48,7 +52,38 @@ fn table_for(plan: &ListenerPlan) -> ZoneTable {
     table.set_allow_other_classes(plan.allow_other_classes);
     table.set_recover_panics(plan.recover_panics);
     table.set_stacktrace(plan.stacktrace);
-    table
+    Arc::new(table)
+}
+
+/// The zone tables of `instance`'s listener plans (same order), and its `Upstream` bound to
+/// them: a lookup is served by the tables of the listener that received the query. The
+/// listeners and the resolver share these tables, so a reload binds the new instance's
+/// handle to the new tables.
+fn tables_and_upstream(instance: &Instance) -> Vec<Arc<ZoneTable>> {
+    let tables: Vec<_> = instance.listeners.iter().map(table_for).collect();
+    let mut resolver = ServerResolver::new();
+    for (plan, table) in instance.listeners.iter().zip(&tables) {
+        resolver.add(plan.identity.clone(), table);
+    }
+    instance.services.upstream.bind(Arc::new(resolver));
+    tables
+}
+
+/// Awaits every `before_serving` gate of the instance at once, unless `interrupt` (a stop
+/// signal) comes first: false then.
+async fn pass_gates(
+    services: &mut plugin::setup::InstanceServices,
+    interrupt: impl Future<Output = ()>,
+) -> bool {
+    let gates = std::mem::take(&mut services.before_serving);
+    if gates.is_empty() {
+        return true;
+    }
+    tokio::select! {
+        biased;
+        _ = interrupt => false,
+        _ = futures_util::future::join_all(gates) => true,
+    }
 }
 
 /// The wildcard `[::]` is opened next to `0.0.0.0` when the host has IPv6; without it only
@@ -63,13 +98,25 @@ fn optional(plan: &ListenerPlan, error: &std::io::Error) -> bool {
 }
 
 impl Supervisor {
-    /// Starts `instance`: HTTP endpoints first, then the DNS sockets (cli-and-endpoints.md §3).
+    /// Starts `instance`: HTTP endpoints first, then the instance's `before_serving` gates
+    /// (all at once), then the DNS sockets (cli-and-endpoints.md §3; kubernetes.md §9: nothing
+    /// answers DNS before the caches synced or gave up, while `/health` and `/ready` do).
+    /// `interrupt` (a stop signal) ends the wait: the instance is retired and nothing serves.
     pub async fn start(
-        instance: Instance,
+        mut instance: Instance,
         metrics: Arc<MetricsHub>,
+        interrupt: impl Future<Output = ()>,
     ) -> Result<Supervisor, StartError> {
         let http = HttpServers::new();
-        http.apply(instance.services.routes.clone()).await?;
+        if let Err(error) = http.apply(instance.services.routes.clone()).await {
+            retire(instance).await;
+            return Err(error.into());
+        }
+        if !pass_gates(&mut instance.services, interrupt).await {
+            retire(instance).await;
+            return Err(StartError::Interrupted);
+        }
+        let tables = tables_and_upstream(&instance);
         let mut supervisor = Supervisor {
             dns_metrics: metrics.get::<DnsMetrics>(),
             metrics,
@@ -78,9 +125,17 @@ impl Supervisor {
             current: instance,
             options: ListenerOptions::default(),
         };
-        let plans: Vec<_> = supervisor.current.listeners.iter().collect();
-        let fresh = supervisor.bind_missing(&plans).await?;
-        supervisor.listeners = fresh;
+        let bound = supervisor
+            .bind_missing(&supervisor.current.listeners, &tables)
+            .await;
+        match bound {
+            Ok(fresh) => supervisor.listeners = fresh,
+            Err(error) => {
+                let Supervisor { current, .. } = supervisor;
+                retire(current).await;
+                return Err(error);
+            }
+        }
         plugin::log::set_debug(supervisor.current.debug);
         Ok(supervisor)
     }
@@ -102,21 +157,24 @@ impl Supervisor {
         &self.http
     }
 
-    /// Binds the plans whose address has no listener yet. On failure the ones bound here are
-    /// closed again and nothing else changed.
+    /// Binds the plans whose address has no listener yet, each serving its table (`tables`
+    /// is in plan order). On failure the ones bound here are closed again and nothing else
+    /// changed.
     async fn bind_missing(
         &self,
-        plans: &[&ListenerPlan],
+        plans: &[ListenerPlan],
+        tables: &[Arc<ZoneTable>],
     ) -> Result<HashMap<SocketAddr, Listener>, StartError> {
         let mut fresh = HashMap::new();
-        for plan in plans
+        for (plan, table) in plans
             .iter()
-            .filter(|p| !self.listeners.contains_key(&p.addr))
+            .zip(tables)
+            .filter(|(p, _)| !self.listeners.contains_key(&p.addr))
         {
             let bound = Listener::bind(
                 plan.addr,
                 plan.identity.clone(),
-                table_for(plan),
+                table.clone(),
                 self.dns_metrics.clone(),
                 self.options.clone(),
             )
@@ -141,13 +199,29 @@ impl Supervisor {
         Ok(fresh)
     }
 
-    /// Swaps in `next`. Everything that can fail (new sockets, HTTP binds) happens before the
-    /// switch; on failure the running instance keeps serving untouched. Listeners on unchanged
-    /// addresses keep their sockets and only get the new zone table, so no query is lost
-    /// (queries in flight finish on the old chains).
-    pub async fn replace(&mut self, next: Instance) -> Result<(), StartError> {
-        let plans: Vec<_> = next.listeners.iter().collect();
-        let mut fresh = self.bind_missing(&plans).await?;
+    /// Swaps in `next`. First its `before_serving` gates are awaited while the running
+    /// instance keeps serving (`interrupt`, a stop signal, ends the wait: `Interrupted`).
+    /// Everything that can fail (new sockets, HTTP binds) happens before the switch; on
+    /// failure the running instance keeps serving untouched and `next` is retired (its tasks
+    /// stopped). Listeners on unchanged addresses keep their sockets and only get the new zone
+    /// table, so no query is lost (queries in flight finish on the old chains).
+    pub async fn replace(
+        &mut self,
+        mut next: Instance,
+        interrupt: impl Future<Output = ()>,
+    ) -> Result<(), StartError> {
+        if !pass_gates(&mut next.services, interrupt).await {
+            retire(next).await;
+            return Err(StartError::Interrupted);
+        }
+        let tables = tables_and_upstream(&next);
+        let mut fresh = match self.bind_missing(&next.listeners, &tables).await {
+            Ok(fresh) => fresh,
+            Err(error) => {
+                retire(next).await;
+                return Err(error);
+            }
+        };
         if let Err(error) = self.http.apply(next.services.routes.clone()).await {
             for (_, listener) in fresh.drain() {
                 listener.stop(Duration::ZERO).await;
@@ -155,11 +229,12 @@ impl Supervisor {
             // Put the running routes back; they were bound before, so this does not fail in
             // practice, and if it did the old endpoints would only be missing, not wrong.
             let _ = self.http.apply(self.current.services.routes.clone()).await;
+            retire(next).await;
             return Err(error.into());
         }
-        for plan in &next.listeners {
+        for (plan, table) in next.listeners.iter().zip(&tables) {
             if let Some(listener) = self.listeners.get(&plan.addr) {
-                listener.swap_table(table_for(plan));
+                listener.swap_table(table.clone());
             }
         }
         let wanted: std::collections::HashSet<_> = next.listeners.iter().map(|p| p.addr).collect();
@@ -253,6 +328,235 @@ fn go_reason(error: &std::io::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::assemble::{self, Options};
+    use crate::corefile::Source;
+    use crate::server::testing::{UdpClient, query, wire};
+    use hickory_proto::op::ResponseCode;
+    use hickory_proto::rr::{Name, RecordType};
+    use plugin::{Next, Plugin, Reply, Request, Response, Upstream};
+    use std::net::Ipv4Addr;
+    use tokio::sync::oneshot;
+
+    /// A port free on 127.0.0.1 for UDP and TCP now.
+    fn free_port() -> u16 {
+        loop {
+            let udp = std::net::UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+            let port = udp.local_addr().unwrap().port();
+            if std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, port)).is_ok() {
+                return port;
+            }
+        }
+    }
+
+    fn instance(corefile: &str) -> Instance {
+        let source = Source {
+            name: Arc::from("Corefile"),
+            text: corefile.as_bytes().to_vec(),
+            dir: std::path::PathBuf::from("."),
+        };
+        let options = Options {
+            default_port: "53",
+            metrics: Arc::new(MetricsHub::new()),
+            env: &|_| None,
+        };
+        assemble::assemble(&source, &options).expect("test Corefile assembles")
+    }
+
+    async fn rcode(addr: SocketAddr, name: &str) -> ResponseCode {
+        let client = UdpClient::new(addr).await;
+        client
+            .ask(&wire(&query(name, RecordType::A)))
+            .await
+            .metadata
+            .response_code
+    }
+
+    /// Waits until something accepts TCP connections on `addr` (the HTTP server binds
+    /// while `start` runs in the same task).
+    async fn until_listening(addr: SocketAddr) {
+        while tokio::net::TcpStream::connect(addr).await.is_err() {
+            tokio::task::yield_now().await;
+        }
+    }
+
+    #[tokio::test]
+    async fn start_serves_dns_only_after_the_gates_with_http_up_meanwhile() {
+        let port = free_port();
+        let health = free_port();
+        let mut instance = instance(&format!(
+            "a.test.:{port} {{\n bind 127.0.0.1\n whoami\n health 127.0.0.1:{health}\n}}\n"
+        ));
+        let (open, gate) = oneshot::channel::<()>();
+        instance.services.before_serving.push(Box::pin(async move {
+            let _ = gate.await;
+        }));
+        let dns = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+        let probe = async move {
+            until_listening(SocketAddr::from((Ipv4Addr::LOCALHOST, health))).await;
+            // HTTP is up and the gate is closed: nothing listens for DNS.
+            let refused = tokio::net::TcpStream::connect(dns).await.is_err();
+            open.send(()).unwrap();
+            refused
+        };
+        let metrics = Arc::new(MetricsHub::new());
+        let (started, refused_while_waiting) = tokio::join!(
+            Supervisor::start(instance, metrics, std::future::pending()),
+            probe
+        );
+        assert!(
+            refused_while_waiting,
+            "DNS was served before the gate opened"
+        );
+        let supervisor = started.expect("starts once the gate opened");
+        assert_eq!(rcode(dns, "x.a.test.").await, ResponseCode::NoError);
+        supervisor.shutdown(true, || {}).await;
+    }
+
+    #[tokio::test]
+    async fn a_stop_signal_ends_the_wait_and_retires_the_instance() {
+        let port = free_port();
+        let mut instance = instance(&format!(
+            "a.test.:{port} {{\n bind 127.0.0.1\n whoami\n}}\n"
+        ));
+        instance
+            .services
+            .before_serving
+            .push(Box::pin(std::future::pending()));
+        let tasks = instance.services.tasks.clone();
+        tasks.spawn(std::future::pending());
+        let started = Supervisor::start(instance, Arc::new(MetricsHub::new()), async {}).await;
+        assert!(matches!(started, Err(StartError::Interrupted)));
+        assert!(tasks.is_cancelled(), "the instance's tasks are stopped");
+        let dns = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+        assert!(tokio::net::TcpStream::connect(dns).await.is_err());
+    }
+
+    #[tokio::test]
+    async fn a_reload_waits_for_the_new_gates_while_the_old_instance_serves() {
+        let port = free_port();
+        let dns = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+        let old = instance(&format!(
+            "a.test.:{port} {{\n bind 127.0.0.1\n whoami\n}}\n"
+        ));
+        let mut supervisor = Supervisor::start(old, Arc::new(MetricsHub::new()), async {})
+            .await
+            .unwrap();
+        let mut next = instance(&format!(
+            "a.test.:{port} b.test.:{port} {{\n bind 127.0.0.1\n whoami\n}}\n"
+        ));
+        // The gate asks the server while it holds the new instance back.
+        let (report, seen) = oneshot::channel();
+        next.services.before_serving.push(Box::pin(async move {
+            let answers = (rcode(dns, "x.a.test.").await, rcode(dns, "x.b.test.").await);
+            let _ = report.send(answers);
+        }));
+        supervisor
+            .replace(next, std::future::pending())
+            .await
+            .unwrap();
+        assert_eq!(
+            seen.await.unwrap(),
+            (ResponseCode::NoError, ResponseCode::Refused),
+            "during the wait the old instance answered"
+        );
+        assert_eq!(rcode(dns, "x.b.test.").await, ResponseCode::NoError);
+
+        // A stop signal during a reload's wait: the old instance keeps serving, the new
+        // one is retired.
+        let mut stuck = instance(&format!(
+            "c.test.:{port} {{\n bind 127.0.0.1\n whoami\n}}\n"
+        ));
+        stuck
+            .services
+            .before_serving
+            .push(Box::pin(std::future::pending()));
+        let tasks = stuck.services.tasks.clone();
+        let result = supervisor.replace(stuck, async {}).await;
+        assert!(matches!(result, Err(StartError::Interrupted)));
+        assert!(tasks.is_cancelled());
+        assert_eq!(rcode(dns, "x.b.test.").await, ResponseCode::NoError);
+        assert_eq!(rcode(dns, "x.c.test.").await, ResponseCode::Refused);
+        supervisor.shutdown(true, || {}).await;
+    }
+
+    /// Answers a query by looking `www.b.test. A` up through the server and returning what
+    /// came back (NXDOMAIN when nothing did).
+    struct LooksUpB {
+        upstream: Upstream,
+    }
+
+    impl Plugin for LooksUpB {
+        fn name(&self) -> &'static str {
+            "looksupb"
+        }
+
+        fn serve<'a>(&'a self, req: &'a Request, _next: Next<'a>) -> Reply<'a> {
+            Reply::pending(async move {
+                let name = Name::from_ascii("www.b.test.").unwrap();
+                match self.upstream.lookup(req, name, RecordType::A).await {
+                    Some(found) => Ok(found),
+                    None => Ok(Response::error_to(req, ResponseCode::NXDomain)),
+                }
+            })
+        }
+    }
+
+    /// Puts [`LooksUpB`] in front of the `a.test.` zone of every listener plan.
+    fn with_lookup_in_a(mut instance: Instance) -> Instance {
+        let upstream = instance.services.upstream.clone();
+        let plugin: Arc<dyn Plugin> = Arc::new(LooksUpB { upstream });
+        for plan in &mut instance.listeners {
+            for (zone, chain) in &mut plan.zones {
+                if zone == "a.test." {
+                    *chain = plugin::Chain::new(vec![plugin.clone()]);
+                }
+            }
+        }
+        instance
+    }
+
+    /// The additional section of a reply as text (whoami puts the client there).
+    async fn additional(addr: SocketAddr, name: &str) -> (ResponseCode, Vec<String>) {
+        let client = UdpClient::new(addr).await;
+        let reply = client.ask(&wire(&query(name, RecordType::A))).await;
+        let records = reply.additionals.iter().map(|r| r.to_string()).collect();
+        (reply.metadata.response_code, records)
+    }
+
+    #[tokio::test]
+    async fn the_upstream_is_bound_to_the_tables_of_each_instance() {
+        let port = free_port();
+        let dns = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+        let first = with_lookup_in_a(instance(&format!(
+            "a.test.:{port} {{\n bind 127.0.0.1\n whoami\n}}\nb.test.:{port} {{\n bind 127.0.0.1\n whoami\n}}\n"
+        )));
+        assert!(!first.services.upstream.is_bound());
+        let mut supervisor = Supervisor::start(first, Arc::new(MetricsHub::new()), async {})
+            .await
+            .unwrap();
+        // whoami of the b.test. block answered the lookup for www.b.test.
+        let (rcode, records) = additional(dns, "x.a.test.").await;
+        assert_eq!(rcode, ResponseCode::NoError);
+        assert!(
+            records
+                .iter()
+                .any(|r| r.starts_with("www.b.test. 0 IN A 127.0.0.1")),
+            "{records:?}"
+        );
+
+        // The new instance has no b.test. zone: its lookups find no zone (None).
+        let second = with_lookup_in_a(instance(&format!(
+            "a.test.:{port} {{\n bind 127.0.0.1\n whoami\n}}\n"
+        )));
+        supervisor
+            .replace(second, std::future::pending())
+            .await
+            .unwrap();
+        assert!(supervisor.instance().services.upstream.is_bound());
+        let (rcode, _) = additional(dns, "x.a.test.").await;
+        assert_eq!(rcode, ResponseCode::NXDomain);
+        supervisor.shutdown(true, || {}).await;
+    }
 
     #[test]
     fn listen_errors_read_like_go() {

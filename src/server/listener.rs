@@ -86,14 +86,14 @@ impl Listener {
     pub async fn bind(
         addr: SocketAddr,
         identity: Arc<str>,
-        table: ZoneTable,
+        table: impl Into<Arc<ZoneTable>>,
         metrics: Arc<DnsMetrics>,
         opts: ListenerOptions,
     ) -> io::Result<Listener> {
         let sockets = bind_sockets(addr, opts.udp_sockets.max(1))?;
         let local = sockets.local;
         let shared = Arc::new(Shared {
-            table: ArcSwap::from_pointee(table),
+            table: ArcSwap::new(table.into()),
             opts,
             shutdown: CancellationToken::new(),
             abort: CancellationToken::new(),
@@ -121,8 +121,9 @@ impl Listener {
     }
 
     /// Serves `table` from now on. Queries already routed finish on the old table's chains.
-    pub fn swap_table(&self, table: ZoneTable) {
-        self.shared.table.store(Arc::new(table));
+    /// (The supervisor shares the table with the instance's upstream resolver.)
+    pub fn swap_table(&self, table: impl Into<Arc<ZoneTable>>) {
+        self.shared.table.store(table.into());
     }
 
     /// Stops reading and accepting, lets queries in flight finish within `grace`, abandons

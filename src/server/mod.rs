@@ -7,6 +7,8 @@
 //! - [`Dispatcher`]: bytes in, bytes out, in the order of §7.2; answers a ready chain without
 //!   spawning or boxing.
 //! - [`ZoneTable`]: zone → [`Route`], longest suffix first, the DS walk, the root last.
+//! - [`ServerResolver`]: what `plugin::Upstream` lookups are served by (the zone tables of
+//!   one instance).
 
 mod dispatch;
 mod dropped;
@@ -15,10 +17,11 @@ mod listener;
 mod panics;
 mod tcp;
 #[cfg(test)]
-mod testing;
+pub(crate) mod testing;
 mod udp;
 mod udp_recv;
 mod udp_send;
+mod upstream;
 mod zones;
 
 pub use dispatch::{Answer, Dispatcher};
@@ -27,4 +30,5 @@ pub use listener::{Listener, ListenerOptions};
 pub use panics::install_hook as install_panic_hook;
 pub use tcp::MAX_PENDING_PER_CONNECTION;
 pub use udp::MAX_PENDING_PER_SOCKET;
+pub use upstream::ServerResolver;
 pub use zones::{Route, Routing, ZoneTable};

@@ -1,0 +1,121 @@
+//! A minimal HTTP/1.1 client over hyper for the raw-protocol tests: one connection per
+//! request, like a client that does not pool, so each answer stands alone.
+#![allow(dead_code)]
+
+use bytes::{Bytes, BytesMut};
+use fake_kube_api::FakeApi;
+use http_body_util::{BodyExt, Empty};
+use hyper::{Request, body::Incoming, client::conn::http1};
+use hyper_util::rt::TokioIo;
+use serde_json::Value;
+use tokio::net::TcpStream;
+
+/// Sends one request; returns the response with its body still streaming.
+pub async fn send(
+    api: &FakeApi,
+    method: &str,
+    path_and_query: &str,
+) -> std::io::Result<hyper::Response<Incoming>> {
+    let stream = TcpStream::connect(api.address()).await?;
+    let (mut sender, connection) = http1::handshake(TokioIo::new(stream))
+        .await
+        .map_err(std::io::Error::other)?;
+    tokio::spawn(connection);
+    let request = Request::builder()
+        .method(method)
+        .uri(path_and_query)
+        .header("host", api.address().to_string())
+        .body(Empty::<Bytes>::new())
+        .map_err(std::io::Error::other)?;
+    sender
+        .send_request(request)
+        .await
+        .map_err(std::io::Error::other)
+}
+
+/// GET and parse the JSON body; returns the HTTP status and the body.
+pub async fn get_json(api: &FakeApi, path_and_query: &str) -> (u16, Value) {
+    let response = send(api, "GET", path_and_query).await.expect("request");
+    let status = response.status().as_u16();
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes();
+    let value =
+        serde_json::from_slice(&body).unwrap_or_else(|e| panic!("not JSON ({e}): {body:?}"));
+    (status, value)
+}
+
+/// The names of a list's items, in order.
+pub fn item_names(list: &Value) -> Vec<String> {
+    list["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|i| i["metadata"]["name"].as_str().expect("name").to_string())
+        .collect()
+}
+
+/// A watch response read event by event.
+pub struct Watch {
+    body: Incoming,
+    buffer: BytesMut,
+}
+
+impl Watch {
+    pub async fn open(api: &FakeApi, path_and_query: &str) -> Watch {
+        let response = send(api, "GET", path_and_query)
+            .await
+            .expect("watch request");
+        assert_eq!(response.status().as_u16(), 200, "watch status");
+        Watch {
+            body: response.into_body(),
+            buffer: BytesMut::new(),
+        }
+    }
+
+    /// The next event, or `None` when the server ends the response.
+    pub async fn next(&mut self) -> Option<Value> {
+        loop {
+            if let Some(end) = self.buffer.iter().position(|b| *b == b'\n') {
+                let line = self.buffer.split_to(end + 1);
+                return Some(serde_json::from_slice(&line[..end]).expect("event is JSON"));
+            }
+            let frame = self.body.frame().await?.ok()?;
+            if let Ok(data) = frame.into_data() {
+                self.buffer.extend_from_slice(&data);
+            }
+        }
+    }
+
+    /// The next event that is not a BOOKMARK.
+    pub async fn next_change(&mut self) -> Option<Value> {
+        loop {
+            let event = self.next().await?;
+            if event["type"] != "BOOKMARK" {
+                return Some(event);
+            }
+        }
+    }
+}
+
+/// A Service object.
+pub fn service(namespace: &str, name: &str, labels: Value) -> Value {
+    serde_json::json!({
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": name, "namespace": namespace, "labels": labels},
+        "spec": {"type": "ClusterIP", "clusterIP": "10.96.0.10", "ports": [{"name": "dns", "port": 53, "protocol": "UDP"}]},
+    })
+}
+
+/// The `metadata.resourceVersion` of an object or list, as a number.
+pub fn rv(value: &Value) -> u64 {
+    value["metadata"]["resourceVersion"]
+        .as_str()
+        .expect("resourceVersion")
+        .parse()
+        .expect("numeric resourceVersion")
+}

@@ -8,7 +8,6 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Weak};
 
-use bytes::Bytes;
 use hickory_proto::op::Query;
 use hickory_proto::rr::{Name, RecordType};
 use plugin::Request;
@@ -72,22 +71,7 @@ impl Resolve for ServerResolver {
 /// DO, options), CD, client, local address, transport and server label are the origin's.
 /// `None` when the new query cannot be encoded (a name too long once built).
 fn new_query(origin: &Request, name: Name, qtype: RecordType) -> Option<Request> {
-    let mut message = origin.message().clone();
-    message.metadata.id = rand::random();
-    message.metadata.recursion_desired = true;
-    message.queries = vec![Query::query(name, qtype)];
-    if let (Some(edns), Some(size)) = (message.edns.as_mut(), origin.edns_udp_size()) {
-        edns.set_max_payload(size);
-    }
-    let wire = Bytes::from(message.to_vec().ok()?);
-    Some(Request::from_message(
-        message,
-        wire,
-        origin.client(),
-        origin.local(),
-        origin.transport(),
-        origin.server().clone(),
-    ))
+    plugin::subrequest::with_question(origin, Query::query(name, qtype), rand::random(), true)
 }
 
 #[cfg(test)]
@@ -170,7 +154,7 @@ mod tests {
         edns.set_max_payload(4096);
         edns.set_dnssec_ok(true);
         message.set_edns(edns);
-        let wire = Bytes::from(message.to_vec().unwrap());
+        let wire = bytes::Bytes::from(message.to_vec().unwrap());
         let req = Request::from_message(
             message,
             wire,

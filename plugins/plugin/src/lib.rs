@@ -25,6 +25,7 @@ pub mod request;
 pub mod response;
 pub mod search_path;
 pub mod setup;
+pub mod subrequest;
 pub mod tasks;
 #[cfg(feature = "test-util")]
 pub mod test_util;

@@ -58,8 +58,12 @@ fn yaml_options() -> serde_saphyr::Options {
     budget.max_nodes = 50_000_000;
     budget.max_documents = 1_000_000;
     budget.max_total_scalar_bytes = usize::try_from(MAX_FILE_BYTES).unwrap_or(usize::MAX);
+    // Manifests have no use for aliases beyond a few (kubectl never writes any); expanding
+    // them is where a hostile file would spend its effort.
+    budget.max_recorded_anchor_events = 100_000;
     let mut options = serde_saphyr::Options::default();
     options.budget = Some(budget);
+    options.alias_limits.max_total_replayed_events = 100_000;
     options.emit_comments = false;
     // One line per error in the log, not an annotated snippet of the file.
     options.with_snippet = false;

@@ -10,6 +10,7 @@ mod discovery;
 mod error;
 mod fake_api;
 mod faults;
+pub mod generate;
 mod kubeconfig;
 mod list;
 mod listener;

@@ -2,6 +2,8 @@
 //! request, like a client that does not pool, so each answer stands alone.
 #![allow(dead_code)]
 
+use std::net::SocketAddr;
+
 use bytes::{Bytes, BytesMut};
 use fake_kube_api::FakeApi;
 use http_body_util::{BodyExt, Empty};
@@ -10,9 +12,26 @@ use hyper_util::rt::TokioIo;
 use serde_json::Value;
 use tokio::net::TcpStream;
 
+/// Something listening: a `FakeApi` in this process or the address of the binary's.
+pub trait Server {
+    fn address(&self) -> SocketAddr;
+}
+
+impl Server for FakeApi {
+    fn address(&self) -> SocketAddr {
+        FakeApi::address(self)
+    }
+}
+
+impl Server for SocketAddr {
+    fn address(&self) -> SocketAddr {
+        *self
+    }
+}
+
 /// Sends one request; returns the response with its body still streaming.
 pub async fn send(
-    api: &FakeApi,
+    api: &impl Server,
     method: &str,
     path_and_query: &str,
 ) -> std::io::Result<hyper::Response<Incoming>> {
@@ -34,7 +53,7 @@ pub async fn send(
 }
 
 /// GET and parse the JSON body; returns the HTTP status and the body.
-pub async fn get_json(api: &FakeApi, path_and_query: &str) -> (u16, Value) {
+pub async fn get_json(api: &impl Server, path_and_query: &str) -> (u16, Value) {
     let response = send(api, "GET", path_and_query).await.expect("request");
     let status = response.status().as_u16();
     let body = response
@@ -65,7 +84,7 @@ pub struct Watch {
 }
 
 impl Watch {
-    pub async fn open(api: &FakeApi, path_and_query: &str) -> Watch {
+    pub async fn open(api: &impl Server, path_and_query: &str) -> Watch {
         let response = send(api, "GET", path_and_query)
             .await
             .expect("watch request");

@@ -14,7 +14,8 @@
 //! (0.8 s doubling to 30 s, with jitter), forever. So after the first sync an outage changes
 //! nothing in the cache; a re-list after it replaces the cache's content only at its
 //! `Synced` (the cache's mark and sweep, §9). A listing that fails half-way starts again with
-//! a new `Begin`, so the cache can see `Begin`, some `Upsert`s, `Begin` again.
+//! a new `Begin`, so the cache can see `Begin`, some `Upsert`s, `Begin` again; never two
+//! `Begin`s in a row.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -33,14 +34,27 @@ pub(crate) async fn run<K: Watched>(
     sink: Arc<dyn ClusterSink>,
 ) {
     let mut log = WatchLog::new(K::GO_TYPE);
+    // kube announces a listing (`Init`) before it sends the list request, so while the API
+    // server is unreachable every retry would announce another. A `Begin` right after a
+    // `Begin` tells the cache nothing: only the first is passed on. (After an `Upsert` a new
+    // `Begin` is passed on: the cache must forget the half listing's marks.)
+    let mut listing_announced = false;
     loop {
         let api: Api<K> = Api::all(client.clone());
         let mut events = std::pin::pin!(watcher(api, config.clone()).default_backoff());
         while let Some(event) = events.next().await {
             match event {
                 Ok(event) => {
-                    log.recovered();
-                    K::deliver(&*sink, feed(event));
+                    let event = feed(event);
+                    let is_begin = matches!(event, Feed::Begin);
+                    if is_begin && listing_announced {
+                        continue;
+                    }
+                    listing_announced = is_begin;
+                    if !is_begin {
+                        log.recovered();
+                    }
+                    K::deliver(&*sink, event);
                 }
                 Err(error) => {
                     log.report(&error);

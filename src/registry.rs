@@ -90,7 +90,11 @@ pub static DIRECTIVES: &[Directive] = &[
     known("loadbalance"),
     known("tsig"),
     known("rewrite"),
-    known("autopath"),
+    with_metrics(
+        clusterdns_autopath::NAME,
+        clusterdns_autopath::setup,
+        clusterdns_autopath::register_metrics,
+    ),
     known("acl"),
     known("cache"),
     known("header"),

@@ -3,6 +3,7 @@
 
 mod harness;
 
+mod autopath;
 mod bad_packets;
 mod cli;
 mod endpoints;

@@ -201,3 +201,22 @@ fn label_count(name: &str) -> usize {
     }
     count
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_are_counted_like_miekg_count_label() {
+        for (name, want) in [
+            ("podns.svc.cluster.local.", 4),
+            ("cluster.local", 2),
+            (".", 0),
+            ("", 0),
+            ("a\\.b.example.", 2),
+            ("a\\\\.example.", 2),
+        ] {
+            assert_eq!(label_count(name), want, "{name:?}");
+        }
+    }
+}

@@ -629,3 +629,282 @@ impl ClusterSink for Cache {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use plugin::metrics::MetricsHub;
+    use serde_json::json;
+
+    fn service(json: serde_json::Value) -> ApiService {
+        serde_json::from_value(json).unwrap()
+    }
+
+    fn svc1(rv: &str, ip: &str, port: i32) -> ApiService {
+        service(json!({
+            "metadata": {"name": "svc1", "namespace": "testns", "resourceVersion": rv},
+            "spec": {"clusterIP": ip, "ports": [{"name": "http", "protocol": "TCP", "port": port}]}
+        }))
+    }
+
+    fn slice(rv: &str, addresses: &[&str], annotation: Option<&str>) -> EndpointSlice {
+        let endpoints: Vec<_> = addresses
+            .iter()
+            .map(|a| json!({"addresses": [a], "conditions": {"ready": true}}))
+            .collect();
+        let mut meta = json!({"name": "svc1-a", "namespace": "testns", "resourceVersion": rv,
+                              "labels": {"kubernetes.io/service-name": "svc1"}});
+        if let Some(time) = annotation {
+            meta["annotations"] = json!({"endpoints.kubernetes.io/last-change-trigger-time": time});
+        }
+        serde_json::from_value(json!({
+            "metadata": meta, "addressType": "IPv4",
+            "ports": [{"name": "http", "protocol": "TCP", "port": 8080}],
+            "endpoints": endpoints
+        }))
+        .unwrap()
+    }
+
+    fn pod(name: &str, ip: &str, extra: serde_json::Value) -> ApiPod {
+        let mut meta = json!({"name": name, "namespace": "podns", "resourceVersion": "1"});
+        if let Some(map) = extra.as_object() {
+            for (k, v) in map {
+                meta[k] = v.clone();
+            }
+        }
+        serde_json::from_value(
+            json!({"metadata": meta, "status": {"phase": "Running", "podIP": ip}}),
+        )
+        .unwrap()
+    }
+
+    fn cache() -> Cache {
+        Cache::new(
+            CacheOptions {
+                endpoint_pod_names: false,
+                endpoint_slices: true,
+                pods: true,
+            },
+            None,
+        )
+    }
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn a_relist_removes_only_what_it_did_not_mention() {
+        let cache = cache();
+        let other = service(json!({"metadata": {"name": "svc2", "namespace": "testns"},
+                                    "spec": {"clusterIP": "10.0.0.8"}}));
+        cache.services(Feed::Begin);
+        cache.services(Feed::Upsert(svc1("1", "10.0.0.1", 80)));
+        cache.services(Feed::Upsert(other.clone()));
+        cache.services(Feed::Synced);
+        let before = cache
+            .read()
+            .entry("svc1.testns")
+            .and_then(|e| e.service().cloned());
+
+        cache.services(Feed::Begin);
+        cache.services(Feed::Upsert(svc1("1", "10.0.0.1", 80)));
+        // During the listing nothing is missing yet.
+        assert!(cache.read().entry("svc2.testns").is_some());
+        cache.services(Feed::Synced);
+        let index = cache.read();
+        assert!(index.entry("svc2.testns").is_none());
+        assert!(index.claims(&ip("10.0.0.8")).is_none());
+        // The unchanged object stayed in place: no second copy was built.
+        let after = index
+            .entry("svc1.testns")
+            .and_then(|e| e.service().cloned());
+        assert!(Arc::ptr_eq(&before.unwrap(), &after.unwrap()));
+    }
+
+    #[test]
+    fn updates_and_deletes_reindex_addresses() {
+        let cache = cache();
+        cache.services(Feed::Upsert(svc1("1", "10.0.0.1", 80)));
+        cache.endpoint_slices(Feed::Upsert(slice("1", &["172.0.0.1"], None)));
+        cache.services(Feed::Upsert(svc1("2", "10.0.0.99", 80)));
+        cache.endpoint_slices(Feed::Upsert(slice("2", &["172.0.0.9"], None)));
+        {
+            let index = cache.read();
+            assert!(index.claims(&ip("10.0.0.1")).is_none());
+            assert_eq!(index.claims(&ip("10.0.0.99")).unwrap().services.len(), 1);
+            assert!(index.claims(&ip("172.0.0.1")).is_none());
+            assert_eq!(index.claims(&ip("172.0.0.9")).unwrap().slices.len(), 1);
+            assert_eq!(index.entry("svc1.testns").unwrap().slices.len(), 1);
+        }
+        cache.endpoint_slices(Feed::Delete(slice("2", &["172.0.0.9"], None)));
+        cache.services(Feed::Delete(svc1("2", "10.0.0.99", 80)));
+        let index = cache.read();
+        assert!(index.entry("svc1.testns").is_none());
+        assert!(index.by_address.is_empty());
+    }
+
+    #[test]
+    fn slices_before_their_service_are_gathered_under_it() {
+        let cache = cache();
+        cache.endpoint_slices(Feed::Upsert(slice("1", &["172.0.0.1"], None)));
+        assert!(
+            cache
+                .read()
+                .entry("svc1.testns")
+                .unwrap()
+                .service()
+                .is_none()
+        );
+        cache.services(Feed::Upsert(svc1("1", "10.0.0.1", 80)));
+        let index = cache.read();
+        let entry = index.entry("svc1.testns").unwrap();
+        assert!(entry.service().is_some() && entry.has_ready_address());
+    }
+
+    #[test]
+    fn which_events_move_the_clocks() {
+        let cache = cache();
+        let moved = |f: &dyn Fn()| {
+            cache.clock.reset();
+            cache.external_clock.reset();
+            f();
+            (
+                cache.clock.serial() != 0,
+                cache.external_clock.serial() != 0,
+            )
+        };
+        // §11.6: adds and deletes move the cluster clock, never the external one (Q13).
+        assert_eq!(
+            moved(&|| cache.services(Feed::Upsert(svc1("1", "10.0.0.1", 80)))),
+            (true, false)
+        );
+        // Same object again (a re-list): nothing.
+        assert_eq!(
+            moved(&|| cache.services(Feed::Upsert(svc1("1", "10.0.0.1", 80)))),
+            (false, false)
+        );
+        // Cluster IP changed: no clock (only external name and ports count).
+        assert_eq!(
+            moved(&|| cache.services(Feed::Upsert(svc1("2", "10.0.0.2", 80)))),
+            (false, false)
+        );
+        // A port changed: both clocks.
+        assert_eq!(
+            moved(&|| cache.services(Feed::Upsert(svc1("3", "10.0.0.2", 81)))),
+            (true, true)
+        );
+        let with_external = service(json!({
+            "metadata": {"name": "svc1", "namespace": "testns", "resourceVersion": "4"},
+            "spec": {"clusterIP": "10.0.0.2", "externalIPs": ["1.2.3.4"],
+                     "ports": [{"name": "http", "protocol": "TCP", "port": 81}]}
+        }));
+        assert_eq!(
+            moved(&|| cache.services(Feed::Upsert(with_external.clone()))),
+            (false, true)
+        );
+        assert_eq!(
+            moved(&|| cache.endpoint_slices(Feed::Upsert(slice("1", &["172.0.0.1"], None)))),
+            (true, false)
+        );
+        assert_eq!(
+            moved(&|| cache.endpoint_slices(Feed::Upsert(slice("2", &["172.0.0.1"], None)))),
+            (false, false)
+        );
+        assert_eq!(
+            moved(&|| cache.endpoint_slices(Feed::Upsert(slice("3", &["172.0.0.2"], None)))),
+            (true, false)
+        );
+        // Namespaces move no clock.
+        let ns: Namespace =
+            serde_json::from_value(json!({"metadata": {"name": "testns"}})).unwrap();
+        assert_eq!(
+            moved(&|| cache.namespaces(Feed::Upsert(ns.clone()))),
+            (false, false)
+        );
+        assert_eq!(
+            moved(&|| cache.pods(Feed::Upsert(pod("foo", "10.240.0.1", json!({}))))),
+            (true, false)
+        );
+        assert_eq!(
+            moved(&|| cache.pods(Feed::Delete(pod("foo", "10.240.0.1", json!({}))))),
+            (true, false)
+        );
+        assert_eq!(
+            moved(&|| cache.services(Feed::Delete(with_external.clone()))),
+            (true, false)
+        );
+        // A sweep that removes something is a delete.
+        assert_eq!(
+            moved(&|| {
+                cache.endpoint_slices(Feed::Begin);
+                cache.endpoint_slices(Feed::Synced)
+            }),
+            (true, false)
+        );
+    }
+
+    #[test]
+    fn terminating_and_finished_pods() {
+        let cache = cache();
+        let terminating = json!({"deletionTimestamp": "2024-01-01T00:00:00Z"});
+        cache.pods(Feed::Upsert(pod("new", "10.240.0.7", terminating.clone())));
+        assert!(!cache.read().pods_by_address.contains_key(&ip("10.240.0.7")));
+        cache.pods(Feed::Upsert(pod("foo", "10.240.0.1", json!({}))));
+        cache.pods(Feed::Begin);
+        cache.pods(Feed::Upsert(pod("foo", "10.240.0.9", terminating)));
+        cache.pods(Feed::Synced);
+        // Kept unchanged (old address) until its delete event, also across the re-list.
+        assert!(cache.read().pods_by_address.contains_key(&ip("10.240.0.1")));
+        let mut finished = pod("foo", "10.240.0.1", json!({}));
+        finished.status.as_mut().unwrap().phase = Some("Succeeded".into());
+        cache.pods(Feed::Upsert(finished));
+        assert!(cache.read().pods_by_address.is_empty());
+    }
+
+    #[test]
+    fn readiness_waits_for_the_watches_started_and_is_sticky() {
+        let without_pods = Cache::new(
+            CacheOptions {
+                endpoint_pod_names: false,
+                endpoint_slices: false,
+                pods: false,
+            },
+            None,
+        );
+        without_pods.services(Feed::Synced);
+        assert!(!without_pods.has_synced());
+        without_pods.namespaces(Feed::Synced);
+        assert!(without_pods.has_synced(), "slices and pods are not watched");
+
+        let all = cache();
+        all.services(Feed::Synced);
+        all.namespaces(Feed::Synced);
+        all.endpoint_slices(Feed::Synced);
+        assert!(!all.has_synced(), "pods are watched");
+        all.pods(Feed::Synced);
+        assert!(all.has_synced());
+        all.services(Feed::Begin);
+        assert!(all.has_synced(), "a re-list keeps readiness");
+    }
+
+    #[test]
+    fn programming_duration_needs_the_annotation_and_one_known_service() {
+        let hub = MetricsHub::new();
+        let metrics = hub.get::<KubernetesMetrics>();
+        let cache = Cache::new(CacheOptions::default(), Some(metrics));
+        let time = "2024-01-01T00:00:00Z";
+        // Service unknown yet: not observed.
+        cache.endpoint_slices(Feed::Upsert(slice("1", &["172.0.0.1"], Some(time))));
+        cache.services(Feed::Upsert(svc1("1", "10.0.0.1", 80)));
+        // No annotation: not observed.
+        cache.endpoint_slices(Feed::Upsert(slice("2", &["172.0.0.1"], None)));
+        cache.endpoint_slices(Feed::Upsert(slice("3", &["172.0.0.2"], Some(time))));
+        cache.endpoint_slices(Feed::Delete(slice("3", &["172.0.0.2"], Some(time))));
+        let text = hub.encode_text().unwrap();
+        assert!(
+            text.contains("coredns_kubernetes_dns_programming_duration_seconds_count{service_kind=\"cluster_ip\"} 2"),
+            "{text}"
+        );
+    }
+}

@@ -25,6 +25,12 @@ impl Clock {
         self.seconds.fetch_max(seconds, Ordering::Relaxed);
     }
 
+    /// Back to "no change seen" (tests of which events move the clock).
+    #[cfg(test)]
+    pub fn reset(&self) {
+        self.seconds.store(0, Ordering::Relaxed);
+    }
+
     /// The SOA serial: the Unix time truncated to 32 bits.
     pub fn serial(&self) -> u32 {
         self.seconds.load(Ordering::Relaxed) as u32

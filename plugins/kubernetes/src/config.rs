@@ -380,3 +380,163 @@ fn parse_stanza(d: &mut Dispenser, block_zones: &[String]) -> Result<Config, Con
     config.scope.pods = config.pods == PodMode::Verified;
     Ok(config)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use plugin::test_util::dispenser;
+
+    fn parsed(text: &str) -> Result<Config, String> {
+        parse(&mut dispenser(text), &["cluster.local.".to_string()]).map_err(|e| e.to_string())
+    }
+
+    /// The defaults for `cluster.local.` with `change` applied: what a one-option stanza
+    /// must parse to.
+    fn defaults_with(change: impl FnOnce(&mut Config)) -> Result<Config, String> {
+        let mut config = Config::new(vec!["cluster.local.".into()]).unwrap();
+        change(&mut config);
+        Ok(config)
+    }
+
+    fn block(option: &str) -> String {
+        format!("kubernetes {{\n{option}\n}}")
+    }
+
+    fn arg_err(word: &str) -> Result<Config, String> {
+        Err(format!(
+            "Corefile:2 - Error during parsing: Wrong argument count or unexpected line ending after '{word}'"
+        ))
+    }
+
+    #[test]
+    fn zones() {
+        let config = parsed("kubernetes").unwrap();
+        assert_eq!(config.zones, ["cluster.local."]);
+        let config = parsed("kubernetes Cluster.Local in-addr.arpa ip6.arpa").unwrap();
+        assert_eq!(
+            config.zones,
+            ["cluster.local.", "in-addr.arpa.", "ip6.arpa."]
+        );
+        assert_eq!(config.primary_zone(), "cluster.local.");
+        let config = parsed("kubernetes 10.0.0.0/24 example.org").unwrap();
+        assert_eq!(config.zones, ["0.0.10.in-addr.arpa.", "example.org."]);
+        assert_eq!(config.primary, 1);
+        assert_eq!(
+            parsed("kubernetes in-addr.arpa 10.0.0.0/8").map(|_| ()),
+            Err("non-reverse zone name must be used".to_string())
+        );
+    }
+
+    #[test]
+    fn options_parse_like_coredns() {
+        let cases: Vec<(String, Result<Config, String>)> = vec![
+            (block("pods verified"), defaults_with(|c| {
+                c.pods = PodMode::Verified;
+                c.scope.pods = true;
+            })),
+            (block("pods insecure"), defaults_with(|c| c.pods = PodMode::Insecure)),
+            (block("pods bogus"), Err("wrong value for pods: bogus,  must be one of: disabled, verified, insecure".into())),
+            (block("pods"), arg_err("pods")),
+            (block("namespaces a b a"), defaults_with(|c| c.namespaces = vec!["a".into(), "b".into()])),
+            (block("namespaces"), arg_err("namespaces")),
+            (block("endpoint https://a:6443 https://b"), defaults_with(|c| c.api.endpoint = Some("https://a:6443".into()))),
+            (block("endpoint"), arg_err("endpoint")),
+            (block("tls c k ca"), defaults_with(|c| {
+                c.api.tls = Some(TlsFiles { cert: "c".into(), key: "k".into(), ca: "ca".into() })
+            })),
+            (block("tls c k"), arg_err("k")),
+            (block("kubeconfig f ctx"), defaults_with(|c| {
+                c.api.kubeconfig = Some(Kubeconfig { path: "f".into(), context: Some("ctx".into()) })
+            })),
+            (block("kubeconfig f"), defaults_with(|c| {
+                c.api.kubeconfig = Some(Kubeconfig { path: "f".into(), context: None })
+            })),
+            (block("kubeconfig"), arg_err("kubeconfig")),
+            (block("kubeconfig a b c"), arg_err("c")),
+            (block("labels environment in (staging, qa),app=nginx"), defaults_with(|c| {
+                c.scope.labels = Some("environment in (staging, qa),app=nginx".into())
+            })),
+            (block("labels"), arg_err("labels")),
+            (block("namespace_labels team=a"), defaults_with(|c| c.scope.namespace_labels = Some("team=a".into()))),
+            (
+                "kubernetes {\nnamespaces x\nnamespace_labels team=a\n}".into(),
+                Err("Corefile:4 - Error during parsing: namespaces and namespace_labels cannot both be set".into()),
+            ),
+            (block("ttl 30"), defaults_with(|c| c.ttl = 30)),
+            (block("ttl 0"), defaults_with(|c| c.ttl = 0)),
+            (block("ttl 3601"), Err("Corefile:2 - Error during parsing: ttl must be in range [0, 3600]: 3601".into())),
+            (block("ttl -1"), Err("Corefile:2 - Error during parsing: ttl must be in range [0, 3600]: -1".into())),
+            (block("ttl abc"), Err("strconv.Atoi: parsing \"abc\": invalid syntax".into())),
+            (block("ttl"), arg_err("ttl")),
+            (block("noendpoints"), defaults_with(|c| {
+                c.noendpoints = true;
+                c.scope.endpoint_slices = false;
+            })),
+            (block("noendpoints x"), arg_err("x")),
+            (block("endpoint_pod_names"), defaults_with(|c| c.endpoint_pod_names = true)),
+            (block("endpoint_pod_names x"), arg_err("x")),
+            (block("ignore empty_service"), defaults_with(|c| c.ignore_empty_service = true)),
+            (block("ignore"), defaults_with(|_| {})),
+            (block("ignore foo"), Err("unable to parse ignore value: 'foo'".into())),
+            (block("fallthrough in-addr.arpa"), defaults_with(|c| {
+                c.fallthrough = Fallthrough::from_args(&["in-addr.arpa".into()])
+            })),
+            (block("startup_timeout 10s"), defaults_with(|c| c.scope.startup_timeout = Duration::from_secs(10))),
+            (block("startup_timeout x"), Err("failed to parse startup_timeout: x, time: invalid duration \"x\"".into())),
+            (block("startup_timeout"), arg_err("startup_timeout")),
+            (block("apiserver_qps 2.5"), defaults_with(|c| c.api.qps = Some(2.5))),
+            (block("apiserver_qps -1"), Err("Corefile:2 - Error during parsing: apiserver_qps must be >= 0".into())),
+            (
+                block("apiserver_qps abc"),
+                Err("Corefile:2 - Error during parsing: invalid apiserver_qps \"abc\": strconv.ParseFloat: parsing \"abc\": invalid syntax".into()),
+            ),
+            (block("apiserver_qps 1 2"), arg_err("2")),
+            (block("apiserver_burst 20"), defaults_with(|c| c.api.burst = Some(20))),
+            (block("apiserver_burst -1"), Err("Corefile:2 - Error during parsing: apiserver_burst must be >= 0".into())),
+            (
+                block("apiserver_burst x"),
+                Err("Corefile:2 - Error during parsing: invalid apiserver_burst \"x\": strconv.Atoi: parsing \"x\": invalid syntax".into()),
+            ),
+            (block("apiserver_max_inflight 3"), defaults_with(|c| c.api.max_inflight = Some(3))),
+            (block("apiserver_max_inflight -2"), Err("Corefile:2 - Error during parsing: apiserver_max_inflight must be >= 0".into())),
+            (block("manifests examples/cluster.yaml"), defaults_with(|c| {
+                c.api.manifests = Some(PathBuf::from("examples/cluster.yaml"))
+            })),
+            (block("manifests"), arg_err("manifests")),
+            (block("multicluster clusterset.local"), Err("multicluster is not supported by this build".into())),
+            (block("zonal"), Err("zonal is not supported by this build".into())),
+            (
+                "kubernetes {\nzonal\nnoendpoints\n}".into(),
+                Err("Corefile:4 - Error during parsing: zonal requires the endpoint cache; remove noendpoints".into()),
+            ),
+            (block("bogus 1"), Err("Corefile:2 - Error during parsing: unknown property 'bogus'".into())),
+            ("kubernetes\nkubernetes".into(), Err("this plugin can only be used once per Server Block".into())),
+        ];
+        for (text, want) in cases {
+            assert_eq!(parsed(&text), want, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn bad_selectors_name_the_option() {
+        let err = parsed(&block("labels a in (")).unwrap_err();
+        assert!(
+            err.starts_with("unable to parse label selector value: 'a in (': "),
+            "{err}"
+        );
+        let err = parsed(&block("namespace_labels !")).unwrap_err();
+        assert!(
+            err.starts_with("unable to parse namespace_label selector value: '!': "),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn pod_watch_can_be_requested() {
+        let mut config = parsed("kubernetes").unwrap();
+        assert!(!config.scope.pods);
+        config.watch_pods();
+        assert!(config.scope.pods);
+        assert_eq!(config.pods, PodMode::Disabled);
+    }
+}

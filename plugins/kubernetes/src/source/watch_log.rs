@@ -36,11 +36,11 @@ impl WatchLog {
         let (level, text) = match error {
             watcher::Error::InitialListFailed(e) => (
                 plugin::log::Level::Error,
-                format!("Failed to watch {t}: failed to list {t}: {e}"),
+                format!("Failed to watch {t}: failed to list {t}: {}", describe(e)),
             ),
             watcher::Error::WatchStartFailed(e) | watcher::Error::WatchFailed(e) => (
                 plugin::log::Level::Error,
-                format!("Failed to watch {t}: {e}"),
+                format!("Failed to watch {t}: {}", describe(e)),
             ),
             // 410 Gone: the resourceVersion is too old, the watcher lists again. Routine, as in
             // client-go (verbose level there).
@@ -57,27 +57,76 @@ impl WatchLog {
                 format!("Failed to watch {t}: {error}"),
             ),
         };
-        let now = Instant::now();
+        if let Some(line) = self.admit(text, Instant::now()) {
+            plugin::log::write(level, Some("kubernetes"), format_args!("{line}"));
+        }
+    }
+
+    /// The line to log for `text` now, or `None` while it repeats the last one within
+    /// [`REPEAT_AFTER`].
+    fn admit(&mut self, text: String, now: Instant) -> Option<String> {
         let repeats = match &self.last {
             Some((last, at)) if *last == text => {
                 if now.duration_since(*at) < REPEAT_AFTER {
                     self.suppressed += 1;
-                    return;
+                    return None;
                 }
                 self.suppressed
             }
             _ => 0,
         };
-        if repeats > 0 {
-            plugin::log::write(
-                level,
-                Some("kubernetes"),
-                format_args!("{text} (repeated {repeats} times)"),
-            );
+        let line = if repeats > 0 {
+            format!("{text} (repeated {repeats} times)")
         } else {
-            plugin::log::write(level, Some("kubernetes"), format_args!("{text}"));
-        }
+            text.clone()
+        };
         self.last = Some((text, now));
         self.suppressed = 0;
+        Some(line)
+    }
+}
+
+/// One line for a client error: the API's own message for a Status answer, the whole cause
+/// chain otherwise (kube's top-level text alone, "client error (Connect)", hides the
+/// "Connection refused" underneath).
+fn describe(error: &kube::Error) -> String {
+    if let kube::Error::Api(status) = error {
+        return format!("{} ({} {})", status.message, status.code, status.reason);
+    }
+    let mut text = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repeats_are_held_back_and_counted() {
+        let mut log = WatchLog::new("*v1.Service");
+        let start = Instant::now();
+        let at = |secs| start + Duration::from_secs(secs);
+        assert_eq!(log.admit("down".into(), at(0)).as_deref(), Some("down"));
+        assert_eq!(log.admit("down".into(), at(1)), None);
+        assert_eq!(log.admit("down".into(), at(29)), None);
+        assert_eq!(
+            log.admit("down".into(), at(31)).as_deref(),
+            Some("down (repeated 2 times)")
+        );
+        // Something else is news at once.
+        assert_eq!(log.admit("other".into(), at(32)).as_deref(), Some("other"));
+        assert_eq!(log.admit("down".into(), at(33)).as_deref(), Some("down"));
+        // After a success the same failure is news again.
+        log.recovered();
+        assert_eq!(log.admit("down".into(), at(34)).as_deref(), Some("down"));
     }
 }

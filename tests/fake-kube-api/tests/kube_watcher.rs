@@ -10,7 +10,10 @@ use k8s_openapi::api::core::v1::Service;
 use kube::{
     Api, Client, Config, ResourceExt,
     config::{KubeConfigOptions, Kubeconfig},
-    runtime::watcher::{self, Event},
+    runtime::{
+        WatchStreamExt,
+        watcher::{self, Event},
+    },
 };
 use serde_json::json;
 
@@ -111,4 +114,65 @@ async fn kube_watcher_lists_watches_and_relists_after_expired_history() {
         .count();
     assert!(watches >= 2, "{requests:?}");
     assert_eq!(first_pages, 2, "{requests:?}");
+}
+
+#[tokio::test]
+async fn kube_watcher_rides_out_errors_and_a_server_restart() {
+    let api = FakeApi::start().await.expect("start");
+    api.apply(service("a", "first")).expect("apply");
+    let client = client_from_kubeconfig_file(&api).await;
+    // The first list attempts fail: a starting API server.
+    api.fail_next(2, 503);
+    // The watcher runs in a task of its own, as in a real controller, so that it keeps its
+    // watch open while the test waits for it.
+    let (sender, mut receiver) = tokio::sync::mpsc::unbounded_channel();
+    let mut events = watcher::watcher(
+        Api::<Service>::namespaced(client, "a"),
+        watcher::Config::default(),
+    )
+    .default_backoff()
+    .boxed();
+    let task = tokio::spawn(async move {
+        while let Some(result) = events.next().await {
+            // Errors (503s, refused connections) are retried by the watcher after a backoff.
+            if let Ok(event) = result
+                && sender.send(describe(&event)).is_err()
+            {
+                return;
+            }
+        }
+    });
+    // Each failed list restarts with Init; the successful one completes.
+    let mut initial = Vec::new();
+    loop {
+        let event = receiver.recv().await.expect("event");
+        if event == "Init" {
+            initial.clear();
+        }
+        let done = event == "InitDone";
+        initial.push(event);
+        if done {
+            break;
+        }
+    }
+    assert_eq!(initial, ["Init", "InitApply first", "InitDone"]);
+    api.wait_for_open_watches(1).await;
+
+    api.set_down(true).await.expect("down");
+    api.apply(service("a", "second")).expect("apply");
+    api.set_down(false).await.expect("up");
+    // History was kept, so the watch resumes where it was: no re-list.
+    assert_eq!(receiver.recv().await.as_deref(), Some("Apply second"));
+    task.abort();
+
+    let requests = api.requests();
+    let failed_lists = 2;
+    let lists = requests.iter().filter(|r| !r.is_watch()).count();
+    assert_eq!(lists, failed_lists + 1, "{requests:?}");
+    assert!(
+        requests
+            .iter()
+            .all(|r| r.path == "/api/v1/namespaces/a/services"),
+        "{requests:?}"
+    );
 }

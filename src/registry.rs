@@ -108,7 +108,11 @@ pub static DIRECTIVES: &[Directive] = &[
     known("azure"),
     known("clouddns"),
     known("k8s_external"),
-    known("kubernetes"),
+    with_metrics(
+        clusterdns_kubernetes::NAME,
+        clusterdns_kubernetes::setup,
+        clusterdns_kubernetes::register_metrics,
+    ),
     known("file"),
     known("auto"),
     known("secondary"),

@@ -11,7 +11,7 @@ use kube::client::ClientBuilder;
 use kube::runtime::watcher;
 
 use super::client_layer::{ClientLayer, ClientLimits};
-use super::connection::{client_config, host_label};
+use super::connection::client_config;
 use super::error::SourceError;
 use super::resources::{POD_FIELD_SELECTOR, Watched};
 use super::rest_metrics::RestClientMetrics;
@@ -27,11 +27,11 @@ pub(crate) fn start(
     tasks: &plugin::tasks::Tasks,
     metrics: &plugin::metrics::MetricsHub,
 ) -> Result<(), SourceError> {
-    let config = client_config(api)?;
+    let (config, host) = client_config(api)?;
     let layer = ClientLayer::new(
         ClientLimits::from_options(api.qps, api.burst, api.max_inflight),
         metrics.get::<RestClientMetrics>(),
-        host_label(&config),
+        host,
     );
     // Building the client reads the client certificate and key and sets up TLS, but opens no
     // connection: an unreachable API server is not a setup error (§9).

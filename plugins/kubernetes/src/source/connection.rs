@@ -20,12 +20,17 @@ use kube::config::{
 use super::error::SourceError;
 use crate::settings::{ApiSettings, TlsFiles};
 
-/// The client configuration for `api` (its `manifests` is not looked at).
-pub(crate) fn client_config(api: &ApiSettings) -> Result<kube::Config, SourceError> {
-    let mut config = if let Some(kubeconfig) = &api.kubeconfig {
-        from_kubeconfig(&kubeconfig.path, kubeconfig.context.as_deref())?
+/// The client configuration for `api` (its `manifests` is not looked at), and the `host`
+/// label of its rest_client metrics.
+pub(crate) fn client_config(api: &ApiSettings) -> Result<(kube::Config, Arc<str>), SourceError> {
+    let (mut config, host) = if let Some(kubeconfig) = &api.kubeconfig {
+        let config = from_kubeconfig(&kubeconfig.path, kubeconfig.context.as_deref())?;
+        let host = host_label(&config);
+        (config, host)
     } else if let Some(url) = &api.endpoint {
-        from_endpoint(url, api.tls.as_ref())?
+        let config = from_endpoint(url, api.tls.as_ref())?;
+        let host = host_label(&config);
+        (config, host)
     } else {
         in_cluster()?
     };
@@ -36,12 +41,12 @@ pub(crate) fn client_config(api: &ApiSettings) -> Result<kube::Config, SourceErr
         USER_AGENT,
         HeaderValue::from_static(concat!("clusterdns/", env!("CARGO_PKG_VERSION"))),
     ));
-    Ok(config)
+    Ok((config, host))
 }
 
 /// The `host` label of the rest_client metrics: `host[:port]` of the API server URL, as
 /// client-go's `url.Host`.
-pub(crate) fn host_label(config: &kube::Config) -> Arc<str> {
+fn host_label(config: &kube::Config) -> Arc<str> {
     let authority = config
         .cluster_url
         .authority()
@@ -51,12 +56,22 @@ pub(crate) fn host_label(config: &kube::Config) -> Arc<str> {
     authority.rsplit('@').next().unwrap_or(authority).into()
 }
 
-fn in_cluster() -> Result<kube::Config, SourceError> {
+/// In a Pod. The `host` label is client-go's in-cluster host, `JoinHostPort(HOST, PORT)`
+/// (`10.96.0.1:443`; kube's URL leaves out the port 443).
+fn in_cluster() -> Result<(kube::Config, Arc<str>), SourceError> {
     // client-go's test, before anything is read: both variables set and non-empty.
-    let defined = |name| std::env::var_os(name).is_some_and(|v| !v.is_empty());
-    if !defined("KUBERNETES_SERVICE_HOST") || !defined("KUBERNETES_SERVICE_PORT") {
+    let variable = |name| std::env::var(name).ok().filter(|v| !v.is_empty());
+    let (Some(host), Some(port)) = (
+        variable("KUBERNETES_SERVICE_HOST"),
+        variable("KUBERNETES_SERVICE_PORT"),
+    ) else {
         return Err(SourceError::NotInCluster);
-    }
+    };
+    let host: Arc<str> = if host.contains(':') {
+        format!("[{host}]:{port}").into()
+    } else {
+        format!("{host}:{port}").into()
+    };
     let config = kube::Config::incluster().map_err(|e| SourceError::InCluster(e.to_string()))?;
     // kube reads the token only at the first request; client-go reads it here, and so do we,
     // so that a Pod without its service account token fails at startup.
@@ -64,7 +79,7 @@ fn in_cluster() -> Result<kube::Config, SourceError> {
         std::fs::read(token_file)
             .map_err(|e| SourceError::InCluster(format!("open {token_file}: {e}")))?;
     }
-    Ok(config)
+    Ok((config, host))
 }
 
 fn from_kubeconfig(path: &Path, context: Option<&str>) -> Result<kube::Config, SourceError> {

@@ -77,7 +77,11 @@ pub(crate) fn handle_watch(
             }
         }
     };
-    let timeout = match query.get("timeoutSeconds").filter(|t| !t.is_empty()) {
+    // Like the API server, a missing or zero timeoutSeconds means the server's default.
+    let timeout = match query
+        .get("timeoutSeconds")
+        .filter(|t| !t.is_empty() && *t != "0")
+    {
         None => lock(&shared.settings).default_watch_timeout,
         Some(text) => match text.parse::<u64>() {
             Ok(seconds) => Duration::from_secs(seconds),

@@ -91,7 +91,10 @@ pub fn setup_with(s: &mut Setup<'_>, env: Environment) -> Result<Arc<Cache>, Con
         },
         Some(metrics),
     ));
-    if env.start_sources {
+    // The sources are tasks of the running server. A configuration assembled outside any
+    // runtime (only checked, never served: the README examples test) has nothing to run them.
+    let in_runtime = tokio::runtime::Handle::try_current().is_ok();
+    if env.start_sources && in_runtime {
         let sink: Arc<dyn feed::ClusterSink> = cache.clone();
         source::start(&config.api, &config.scope, sink, s.tasks(), s.metrics())
             .map_err(ConfigError::invalid)?;

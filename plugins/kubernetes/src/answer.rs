@@ -8,7 +8,6 @@ use hickory_proto::rr::rdata::{A, AAAA, CNAME, NS, PTR, SOA, SRV, TXT};
 use hickory_proto::rr::{Name, RData, Record, RecordType};
 
 use crate::lookup::{Candidate, Lookup, NameError, OwnName, Owner, Target};
-use crate::objects::ServiceKind;
 use crate::{qname, reverse};
 
 /// The schema version record (S1) and its fixed TTL (§3.6).
@@ -130,6 +129,9 @@ impl<'a> Answerer<'a> {
     pub fn answer(&self, q: &Question<'a>) -> Answer {
         match q.qtype {
             RecordType::A | RecordType::AAAA => {
+                if let Some(answer) = self.plain_addresses(q) {
+                    return answer;
+                }
                 match self.addresses(q.name_lower, q.owner, q, &mut Vec::new()) {
                     Err(NameError) => Answer::NameError,
                     Ok(pieces) if pieces.iter().any(|p| !p.is_ready()) => Answer::Pending(pieces),
@@ -154,6 +156,30 @@ impl<'a> Answerer<'a> {
                 Err(NameError) => Answer::NameError,
             },
         }
+    }
+
+    /// The hot path of A/AAAA: a name whose candidates are all addresses (no ExternalName,
+    /// not `ns.dns`) becomes its records directly, without the CNAME machinery. None when
+    /// the general path is needed.
+    fn plain_addresses(&self, q: &Question<'a>) -> Option<Answer> {
+        if self.is_default_ns(q.name_lower, q) {
+            return None;
+        }
+        let candidates = match self.lookup.records(q.name_lower, q.zone) {
+            Ok(candidates) => candidates,
+            Err(NameError) => return Some(Answer::NameError),
+        };
+        let mut answers = Vec::with_capacity(candidates.len());
+        let mut seen = Seen::default();
+        for candidate in &candidates {
+            let Target::Address(ip) = candidate.target else {
+                return None;
+            };
+            if family_matches(q.qtype, &ip) && seen.first(ip) {
+                answers.push(address_record(q.owner.clone(), self.ttl, ip));
+            }
+        }
+        Some(Answer::from(Ok(answers)))
     }
 
     /// `ns.dns.<z>` as CoreDNS's `isDefaultNS` recognises it (see [`Question`]).
@@ -479,24 +505,61 @@ pub fn flatten_ready(pieces: Vec<Piece>) -> Vec<Record> {
 }
 
 /// Addresses already answered (A/AAAA de-duplication): a short list scanned linearly, which
-/// beats hashing for the few addresses a Service has.
+/// beats hashing for the few addresses a Service has; a set once a large headless Service
+/// makes the list long.
 #[derive(Default)]
 struct Seen {
     addresses: Vec<IpAddr>,
+    many: Option<std::collections::HashSet<IpAddr, foldhash::fast::RandomState>>,
 }
+
+const SEEN_LINEAR: usize = 16;
 
 impl Seen {
     /// True the first time `ip` is seen.
     fn first(&mut self, ip: IpAddr) -> bool {
+        if let Some(set) = &mut self.many {
+            return set.insert(ip);
+        }
         if self.addresses.contains(&ip) {
             return false;
         }
         self.addresses.push(ip);
+        if self.addresses.len() > SEEN_LINEAR {
+            self.many = Some(self.addresses.drain(..).collect());
+        }
         true
     }
 }
 
-/// The kind of a Service for the view API.
-pub fn is_cluster_ip(kind: &ServiceKind) -> bool {
-    *kind == ServiceKind::ClusterIp
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seen_dedups_short_and_long_lists() {
+        let mut seen = Seen::default();
+        for round in 0..2 {
+            for i in 0..40u8 {
+                let ip = IpAddr::from([10, 0, 0, i]);
+                assert_eq!(seen.first(ip), round == 0, "{ip} round {round}");
+            }
+        }
+    }
+
+    #[test]
+    fn soa_fields() {
+        let zone = Name::from_ascii("ClUsTeR.lOcAl.").unwrap();
+        let record = soa(&zone, 3600, 42);
+        assert_eq!(record.ttl, 300);
+        assert_eq!(
+            record.data.to_string(),
+            "ns.dns.ClUsTeR.lOcAl. hostmaster.ClUsTeR.lOcAl. 42 7200 1800 86400 3600"
+        );
+        let root = soa(&Name::root(), 5, 0);
+        assert_eq!(
+            root.data.to_string(),
+            "ns.dns. hostmaster. 0 7200 1800 86400 5"
+        );
+    }
 }

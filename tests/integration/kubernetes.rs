@@ -131,7 +131,7 @@ fn start_server(api: &Api, options: &str) -> (Server, Ports) {
 fn addresses(m: &Message) -> BTreeSet<IpAddr> {
     m.answers
         .iter()
-        .filter_map(|r| match r.data() {
+        .filter_map(|r| match &r.data {
             RData::A(a) => Some(IpAddr::V4(a.0)),
             RData::AAAA(a) => Some(IpAddr::V6(a.0)),
             _ => None,
@@ -161,7 +161,10 @@ fn answers_follow_adds_changes_and_deletes() {
 
     assert!(answers_with(&server, WEB, &["10.0.0.1"]));
     let m = server.udp(WEB, RecordType::A);
-    assert!(m.metadata.authoritative, "the plugin's answers are authoritative");
+    assert!(
+        m.metadata.authoritative,
+        "the plugin's answers are authoritative"
+    );
 
     api.apply(cluster_ip_service("web", "10.0.0.2"));
     assert!(answers_with(&server, WEB, &["10.0.0.2"]), "a change");
@@ -175,7 +178,7 @@ fn answers_follow_adds_changes_and_deletes() {
     let ptr = server.udp("3.0.0.10.in-addr.arpa.", RecordType::PTR);
     assert_eq!(rcode(&ptr), ResponseCode::NoError);
     assert_eq!(
-        ptr.answers[0].data().to_string(),
+        ptr.answers[0].data.to_string(),
         "api.default.svc.cluster.local."
     );
 
@@ -209,8 +212,7 @@ fn a_dropped_watch_and_a_relist_never_interrupt_answers() {
             while !stop.load(Ordering::Relaxed) && queries.load(Ordering::Relaxed) < 20_000 {
                 let q = query_message("stay.default.svc.cluster.local.", RecordType::A, rand_id());
                 let m = udp(addr, &q);
-                if rcode(&m) != ResponseCode::NoError || addresses(&m) != [ip("10.0.1.1")].into()
-                {
+                if rcode(&m) != ResponseCode::NoError || addresses(&m) != [ip("10.0.1.1")].into() {
                     failures.fetch_add(1, Ordering::Relaxed);
                 }
                 queries.fetch_add(1, Ordering::Relaxed);
@@ -232,10 +234,9 @@ fn a_dropped_watch_and_a_relist_never_interrupt_answers() {
     api.api.drop_watches();
     api.delete(ResourceKind::Service, "default", "gone");
     api.api.force_relist();
-    assert!(wait_until(|| rcode(&server.udp(
-        "gone.default.svc.cluster.local.",
-        RecordType::A
-    )) == ResponseCode::NXDomain));
+    assert!(wait_until(|| rcode(
+        &server.udp("gone.default.svc.cluster.local.", RecordType::A)
+    ) == ResponseCode::NXDomain));
 
     stop.store(true, Ordering::Relaxed);
     prober.join().unwrap();
@@ -251,7 +252,10 @@ fn a_dropped_watch_and_a_relist_never_interrupt_answers() {
         .iter()
         .filter(|r| r.path.ends_with("/services") && !r.is_watch())
         .count();
-    assert!(relists >= 2, "the services were listed again ({relists} lists)");
+    assert!(
+        relists >= 2,
+        "the services were listed again ({relists} lists)"
+    );
 }
 
 #[test]
@@ -263,9 +267,13 @@ fn api_down_at_start_is_servfail_and_not_ready_until_it_comes_back() {
     let (server, ports) = start_server(&api, "startup_timeout 1s");
 
     let m = server.udp(WEB, RecordType::A);
-    assert_eq!(rcode(&m), ResponseCode::ServFail, "name errors are SERVFAIL");
+    assert_eq!(
+        rcode(&m),
+        ResponseCode::ServFail,
+        "name errors are SERVFAIL"
+    );
     assert!(
-        m.name_servers
+        m.authorities
             .iter()
             .any(|r| r.record_type() == RecordType::SOA),
         "the SERVFAIL carries the zone's SOA"
@@ -313,20 +321,35 @@ fn api_down_after_sync_keeps_answering_from_the_last_state() {
 
 #[test]
 fn external_name_is_chased_through_the_server_itself() {
+    // The target is outside cluster.local, in a zone another block of the same server answers
+    // (a second kubernetes stanza over the same API as `other.test`): the CNAME is followed by
+    // that block's answer, so the lookup went through the server's zone routing (§3.5).
     let api = Api::start();
-    api.apply(external_name_service("my-database", "db.example.com"));
-    let (server, _) = start_server(&api, "");
+    api.apply(external_name_service(
+        "my-database",
+        "web.default.svc.other.test",
+    ));
+    api.apply(cluster_ip_service("web", "10.0.7.1"));
+    let dir = temp_dir("kubeconfig");
+    let kubeconfig = api.kubeconfig(&dir);
+    let server = Server::start(&format!(
+        "cluster.local:PORT {{\n    kubernetes {{\n        kubeconfig {kubeconfig}\n    }}\n}}\n\
+         other.test:PORT {{\n    kubernetes {{\n        kubeconfig {kubeconfig}\n    }}\n}}\n\
+         .:PORT {{\n    whoami\n}}\n"
+    ));
     let name = "my-database.default.svc.cluster.local.";
     assert!(wait_until(
-        || rcode(&server.udp(name, RecordType::A)) == ResponseCode::NoError
+        || server.udp(name, RecordType::A).answers.len() == 2
     ));
     let m = server.udp(name, RecordType::A);
-    // CNAME first, then what the rest of the server (here the `.` block's whoami) answered
-    // for the target: the client's own address.
+    assert_eq!(rcode(&m), ResponseCode::NoError);
     assert_eq!(m.answers[0].record_type(), RecordType::CNAME);
-    assert_eq!(m.answers[0].data().to_string(), "db.example.com.");
-    assert_eq!(m.answers[1].name().to_string(), "db.example.com.");
-    assert_eq!(addresses(&m), [ip("127.0.0.1")].into());
+    assert_eq!(m.answers[0].data.to_string(), "web.default.svc.other.test.");
+    assert_eq!(m.answers[1].name.to_string(), "web.default.svc.other.test.");
+    assert_eq!(addresses(&m), [ip("10.0.7.1")].into());
+    // A CNAME query gets the CNAME alone (never chased).
+    let cname = server.udp(name, RecordType::CNAME);
+    assert_eq!(cname.answers.len(), 1);
 }
 
 #[test]
@@ -337,13 +360,18 @@ fn a_large_headless_answer_is_truncated_over_udp_and_whole_over_tcp() {
     api.apply(slice("big", &pods));
     let (server, _) = start_server(&api, "");
     let name = "big.default.svc.cluster.local.";
-    assert!(wait_until(|| server.tcp(name, RecordType::A).answers.len() == 100));
+    assert!(wait_until(
+        || server.tcp(name, RecordType::A).answers.len() == 100
+    ));
 
     let over_udp = server.udp(name, RecordType::A);
-    assert!(over_udp.metadata.truncated, "100 A records exceed 512 bytes");
+    assert!(
+        over_udp.metadata.truncation,
+        "100 A records exceed 512 bytes"
+    );
     assert!(over_udp.answers.len() < 100);
     let over_tcp = server.tcp(name, RecordType::A);
-    assert!(!over_tcp.metadata.truncated);
+    assert!(!over_tcp.metadata.truncation);
     assert_eq!(addresses(&over_tcp).len(), 100);
 }
 
@@ -511,21 +539,18 @@ fn corefile_example_serves_the_training_cluster_from_its_manifest() {
     );
     assert_eq!(rcode(&srv), ResponseCode::NoError);
     assert_eq!(
-        srv.answers[0].data().to_string(),
+        srv.answers[0].data.to_string(),
         "0 100 80 nginx1-service-clusterip.default.svc.cluster.local."
     );
     let ptr = server.udp("179.98.103.10.in-addr.arpa.", RecordType::PTR);
     assert_eq!(
-        ptr.answers[0].data().to_string(),
+        ptr.answers[0].data.to_string(),
         "nginx-service.default.svc.cluster.local."
     );
     let cname = server.udp("my-database.default.svc.cluster.local.", RecordType::CNAME);
-    assert_eq!(cname.answers[0].data().to_string(), "db.example.com.");
+    assert_eq!(cname.answers[0].data.to_string(), "db.example.com.");
     assert_eq!(
-        addresses(&server.udp(
-            "nginx2-service.default.svc.cluster.local.",
-            RecordType::A
-        )),
+        addresses(&server.udp("nginx2-service.default.svc.cluster.local.", RecordType::A)),
         [ip("10.100.170.165")].into()
     );
 }

@@ -8,6 +8,7 @@ mod bad_packets;
 mod cli;
 mod endpoints;
 mod fuzz_corpus;
+mod kubernetes;
 mod readme_examples;
 mod reload;
 mod serving;

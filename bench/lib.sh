@@ -1,0 +1,118 @@
+# Shared by the bench scripts: sourced, never run. Every server a script starts is recorded in
+# PIDS and stopped by PID on exit.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+DURATION="${DURATION:-20}"
+WORK="$(mktemp -d /tmp/clusterdns-bench.XXXXXX)"
+PIDS=()
+cleanup() {
+    for pid in "${PIDS[@]:-}"; do [ -n "$pid" ] && kill "$pid" 2>/dev/null || true; done
+    [ -n "${KEEP:-}" ] || rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+need() { command -v "$1" >/dev/null 2>&1; }
+if ! need dnsperf || ! need nsd || ! need dig; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dnsperf nsd dnsutils >/dev/null
+fi
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# Runs dnsperf on CPU 1 against 127.0.0.1:$1 with query file $2; prints "qps avg stddev lost".
+measure() {
+    local out
+    out="$(taskset -c 1 dnsperf -s 127.0.0.1 -p "$1" -d "$2" -l "$DURATION" -c 4 -q "${OUTSTANDING:-200}" 2>&1)"
+    echo "$out" > "$WORK/dnsperf-$1-$(basename "$2").log"
+    awk '
+        /Queries lost:/            { lost=$3 }
+        /Queries per second:/      { qps=$4 }
+        /Average Latency \(s\):/   { avg=$4 }
+        /Latency StdDev \(s\):/    { sd=$4 }
+        END { printf "%s %s %s %s\n", qps, avg, sd, lost }' <<<"$out"
+}
+
+rss_kib() { ps -o rss= -p "$1" | tr -d ' '; }
+
+# Waits (bounded) until 127.0.0.1:$1 answers $2 (type ${3:-A}) with NOERROR.
+wait_dns() {
+    for _ in $(seq "${4:-600}"); do
+        if dig +time=1 +tries=1 @127.0.0.1 -p "$1" "$2" "${3:-A}" 2>/dev/null | grep -q 'status: NOERROR'; then
+            return 0
+        fi
+        sleep 0.1
+    done
+    echo "server on port $1 did not answer $2" >&2
+    return 1
+}
+
+# Starts NSD on CPU 0, port $1, serving zone $2 from file $3 (rate limiting off). Sets NSD_PID.
+start_nsd() {
+    local port="$1" zone="$2" file="$3" dir="$WORK/nsd-$1"
+    mkdir -p "$dir"
+    cp "$file" "$dir/zone"
+    cat > "$dir/nsd.conf" <<NSDCONF
+server:
+    ip-address: 127.0.0.1
+    port: $port
+    server-count: 1
+    rrl-ratelimit: 0
+    rrl-whitelist-ratelimit: 0
+    username: ""
+    zonesdir: "$dir"
+    pidfile: "$dir/nsd.pid"
+    database: ""
+    xfrdfile: "$dir/xfrd.state"
+    zonelistfile: "$dir/zone.list"
+    logfile: "$dir/nsd.log"
+remote-control:
+    control-enable: no
+zone:
+    name: $zone
+    zonefile: zone
+NSDCONF
+    taskset -c 0 nsd -d -c "$dir/nsd.conf" > "$dir/stdout.log" 2>&1 &
+    NSD_PID=$!; PIDS+=("$NSD_PID")
+}
+
+# Alternates NSD and clusterdns for RUNS rounds on query file $3 (ports $1 = clusterdns,
+# $2 = NSD): appends table rows to ROWS and sets MEDIAN to the median rate ratio. On 2 cores
+# the load generator's own ceiling moves between runs, so the median ratio is the figure.
+compare() {
+    local cd_port="$1" nsd_port="$2" queries="$3" ratios="" round
+    ROWS=""
+    for round in $(seq "${RUNS:-3}"); do
+        read -r NSD_QPS NSD_AVG NSD_SD NSD_LOST <<<"$(measure "$nsd_port" "$queries")"
+        read -r CD_QPS CD_AVG CD_SD CD_LOST <<<"$(measure "$cd_port" "$queries")"
+        RATIO="$(awk -v a="$CD_QPS" -v b="$NSD_QPS" 'BEGIN { printf "%.2f", a / b }')"
+        ratios="$ratios $RATIO"
+        ROWS="$ROWS| $round | $(printf '%.0f' "$CD_QPS") | ${CD_AVG}s / ${CD_SD}s | $CD_LOST | $(printf '%.0f' "$NSD_QPS") | ${NSD_AVG}s / ${NSD_SD}s | $NSD_LOST | ${RATIO}x |
+"
+    done
+    MEDIAN="$(tr ' ' '\n' <<<"$ratios" | grep . | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')"
+}
+
+table_header() {
+    echo "| run | clusterdns q/s | avg / stddev latency | lost | NSD q/s | avg / stddev latency | lost | ratio |"
+    echo "|---|---|---|---|---|---|---|---|"
+}
+
+machine() {
+    echo "$(nproc) cores ($(awk -F: '/model name/ { print $2; exit }' /proc/cpuinfo | sed 's/^ *//'))"
+}
+
+# Replaces the text between <!-- RESULTS:$1 --> and <!-- /RESULTS:$1 --> in bench/README.md
+# with the contents of file $2.
+write_results() {
+    python3 - "$1" "$2" bench/README.md <<'PY'
+import sys
+name, results, path = sys.argv[1], open(sys.argv[2]).read().strip(), sys.argv[3]
+text = open(path).read()
+start, end = f"<!-- RESULTS:{name} -->", f"<!-- /RESULTS:{name} -->"
+if start not in text:
+    text += f"\n{start}\n{end}\n"
+before, rest = text.split(start, 1)
+_, after = rest.split(end, 1)
+open(path, "w").write(before + start + "\n" + results + "\n" + end + after)
+PY
+}

@@ -582,3 +582,49 @@ fn a_changed_manifest_file_is_served_without_a_restart() {
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
 }
+
+#[test]
+fn autopath_expands_a_pods_search_path_in_one_round_trip() {
+    // The client (this test, 127.0.0.1) is the pod `podns/client`: a pod's first query for
+    // `svc1.testns` under ndots:5 is `svc1.testns.podns.svc.cluster.local`, which autopath
+    // answers with a CNAME to the name that exists (kubernetes.md §15, T106).
+    let api = Api::start();
+    for ns in ["podns", "testns"] {
+        api.apply(namespace(ns));
+    }
+    let mut svc1 = cluster_ip_service("svc1", "10.0.0.1");
+    svc1["metadata"]["namespace"] = json!("testns");
+    api.apply(svc1);
+    api.apply(json!({
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": "client", "namespace": "podns"},
+        "spec": {"containers": [{"name": "c", "image": "busybox"}]},
+        "status": {"phase": "Running", "podIP": "127.0.0.1", "podIPs": [{"ip": "127.0.0.1"}]}
+    }));
+    let dir = temp_dir("kubeconfig");
+    let kubeconfig = api.kubeconfig(&dir);
+    let server = Server::start(&format!(
+        "cluster.local:PORT {{\n    autopath @kubernetes\n    kubernetes {{\n        kubeconfig {kubeconfig}\n        pods verified\n    }}\n}}\n.:PORT {{\n    whoami\n}}\n"
+    ));
+    let name = "svc1.testns.podns.svc.cluster.local.";
+    assert!(wait_until(
+        || server.udp(name, RecordType::A).answers.len() == 2
+    ));
+    let m = server.udp(name, RecordType::A);
+    assert_eq!(rcode(&m), ResponseCode::NoError);
+    assert_eq!(
+        m.queries[0].name().to_string(),
+        name,
+        "the question is the client's"
+    );
+    assert_eq!(m.answers[0].name.to_string(), name);
+    assert_eq!(
+        m.answers[0].data.to_string(),
+        "svc1.testns.svc.cluster.local."
+    );
+    assert_eq!(addresses(&m), [ip("10.0.0.1")].into());
+    // An existing name without the type: NOERROR, empty, no CNAME (T107).
+    let aaaa = server.udp(name, RecordType::AAAA);
+    assert_eq!(rcode(&aaaa), ResponseCode::NoError);
+    assert!(aaaa.answers.is_empty());
+}

@@ -2,6 +2,7 @@
 //! `kubernetes.External`): the candidate set the records are built from, or why there is none.
 
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use clusterdns_kubernetes::ClusterView;
 use clusterdns_kubernetes::objects::{ExternalAddress, Service};
@@ -13,8 +14,9 @@ pub struct Candidate {
     /// The Service port (external addresses) or the slice port (endpoints);
     /// [`clusterdns_kubernetes::objects::SENTINEL_PORT`] for an object without ports.
     pub port: i32,
-    /// The SRV target's labels left of the zone: `[svc, ns]` or `[ep, svc, ns]`.
-    pub key: Vec<Box<str>>,
+    /// The endpoint name of an endpoint answer: SRV target `<ep>.<svc>.<ns>.<z>` instead of
+    /// `<svc>.<ns>.<z>`.
+    pub endpoint: Option<Box<str>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -27,7 +29,8 @@ pub enum Host {
 /// The outcome of a forward name lookup.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Found {
-    Candidates(Vec<Candidate>),
+    /// The Service the name found, and its candidates (never empty).
+    Candidates(Arc<Service>, Vec<Candidate>),
     /// The name exists without candidates: a namespace (`<ns>.<z>`).
     Exists,
     /// NXDOMAIN: unknown or unexposed namespace, too many labels, no candidate.
@@ -104,7 +107,7 @@ pub fn find(view: &ClusterView, labels: &[&str], headless: bool) -> Found {
     if candidates.is_empty() {
         Found::NameError
     } else {
-        Found::Candidates(candidates)
+        Found::Candidates(service, candidates)
     }
 }
 
@@ -121,7 +124,7 @@ fn external_candidates(service: &Service, shape: &Shape<'_>) -> Vec<Candidate> {
                 out.push(Candidate {
                     host: host.clone(),
                     port: port.port,
-                    key: vec![service.name.clone(), service.namespace.clone()],
+                    endpoint: None,
                 });
             }
         }
@@ -142,7 +145,7 @@ fn endpoint_candidates(view: &ClusterView, service: &Service, shape: &Shape<'_>)
     .map(|record| Candidate {
         host: Host::Address(record.address),
         port: record.port,
-        key: vec![record.name, service.name.clone(), service.namespace.clone()],
+        endpoint: Some(record.name),
     })
     .collect()
 }

@@ -223,12 +223,12 @@ impl Plugin for External {
             return Reply::answer(self.positive(req, zone, view, answers, Vec::new(), false));
         }
         let labels = zone.labels_before(name_lower);
-        let candidates = match candidates::find(view, &labels, self.config.headless) {
+        let (service, candidates) = match candidates::find(view, &labels, self.config.headless) {
             Found::NameError => return self.name_error(req, next, zone, view),
             Found::Exists => {
                 return Reply::answer(self.negative(req, zone, view, ResponseCode::NoError));
             }
-            Found::Candidates(candidates) => candidates,
+            Found::Candidates(service, candidates) => (service, candidates),
         };
         let ttls = Ttls {
             external: self.config.ttl,
@@ -239,7 +239,7 @@ impl Plugin for External {
                 answers: records::addresses(&owner, qtype, &candidates, ttls),
                 additionals: Vec::new(),
             },
-            RecordType::SRV => records::srv(&owner, zone, &candidates, ttls),
+            RecordType::SRV => records::srv(&owner, zone, &service, &candidates, ttls),
             // Every other type on an existing name, PTR on a forward name included.
             _ => return Reply::answer(self.negative(req, zone, view, ResponseCode::NoError)),
         };

@@ -134,10 +134,16 @@ fn weight(candidates: usize) -> u16 {
     if weight >= 1.0 { weight as u16 } else { 1 }
 }
 
-/// SRV: priority 0, the weight above, the candidate's port; target `<key>.<zone>` with the
+/// SRV: priority 0, the weight above, the candidate's port; target `[<ep>.]<svc>.<ns>.<zone>` with the
 /// address in the additional section (k8s_external TTL), or the hostname with its A and AAAA
 /// self-lookups. Records de-duplicated on (target, port), additional on (target, address).
-pub fn srv(owner: &Name, zone: &Zone, candidates: &[Candidate], ttls: Ttls) -> Plan {
+pub fn srv(
+    owner: &Name,
+    zone: &Zone,
+    service: &Service,
+    candidates: &[Candidate],
+    ttls: Ttls,
+) -> Plan {
     let weight = weight(candidates.len());
     let mut seen_srv: HashSet<(Name, u16)> = HashSet::new();
     let mut seen_extra: HashSet<(Name, Host)> = HashSet::new();
@@ -149,10 +155,10 @@ pub fn srv(owner: &Name, zone: &Zone, candidates: &[Candidate], ttls: Ttls) -> P
         };
         let target = match &candidate.host {
             Host::Hostname(text) => hostname(text),
-            Host::Address(_) => {
-                let labels: Vec<&str> = candidate.key.iter().map(|l| &**l).collect();
-                zone.join(&labels)
-            }
+            Host::Address(_) => match &candidate.endpoint {
+                Some(endpoint) => zone.join(&[endpoint, &service.name, &service.namespace]),
+                None => zone.join(&[&service.name, &service.namespace]),
+            },
         };
         let Some(target) = target else {
             continue;
@@ -224,11 +230,23 @@ mod tests {
         }
     }
 
+    fn service() -> Service {
+        Service {
+            name: "svc".into(),
+            namespace: "ns".into(),
+            resource_version: "1".into(),
+            kind: clusterdns_kubernetes::objects::ServiceKind::ClusterIp,
+            cluster_ips: Box::default(),
+            ports: Box::default(),
+            external: Box::default(),
+        }
+    }
+
     fn candidate(host: Host, port: i32) -> Candidate {
         Candidate {
             host,
             port,
-            key: vec!["svc".into(), "ns".into()],
+            endpoint: None,
         }
     }
 
@@ -246,7 +264,7 @@ mod tests {
             external: 7,
             cluster: 30,
         };
-        let plan = srv(&owner, &zone, &candidates, ttls);
+        let plan = srv(&owner, &zone, &service(), &candidates, ttls);
         let rendered: Vec<String> = plan
             .answers
             .iter()
@@ -284,7 +302,7 @@ mod tests {
             other => panic!("{other:?}"),
         }
         let zone = Zone::new("example.com.", "dns").unwrap();
-        let plan = srv(&owner, &zone, &candidates, ttls);
+        let plan = srv(&owner, &zone, &service(), &candidates, ttls);
         assert_eq!(plan.answers.len(), 2, "one SRV per port");
         assert_eq!(plan.additionals.len(), 2, "A and AAAA looked up once");
         assert!(!plan.is_ready());

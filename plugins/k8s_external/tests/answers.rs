@@ -45,6 +45,11 @@ const XA: Setting = Setting {
     own: OUTSIDE,
     ..setting("k8s_external example.com {\napex ns\n}")
 };
+/// X2 with the kubernetes stanza exposing only `kube-system`.
+const X2N: Setting = Setting {
+    kubernetes: "kubernetes cluster.local in-addr.arpa ip6.arpa {\nnamespaces kube-system\n}",
+    ..X2
+};
 /// X1 before the caches synced (C9's empty cache).
 const X9: Setting = Setting { fed: false, ..X1 };
 
@@ -412,6 +417,12 @@ fn cases() -> Vec<Case> {
         with_authority(nxdomain("K11c", X2, "4.3.2.1.in-addr.arpa.", A), &[XSOA_IN]),
         with_authority(nxdomain("K11d", X2, "1.in-addr.arpa.", PTR), &[XSOA_IN]),
         next("K11e", X2F, "1.0.0.10.in-addr.arpa.", PTR),
+        // The kubernetes `namespaces` list filters forward and reverse names.
+        with_authority(
+            nxdomain("K11f", X2N, "4.3.2.1.in-addr.arpa.", PTR),
+            &[XSOA_IN],
+        ),
+        nxdomain("K11g", X2N, "svc-ext.testns.example.com.", A),
         // Two TTLs (Q13): SRV and CNAME take the kubernetes ttl.
         case(
             "K12a",

@@ -553,6 +553,24 @@ fn corefile_example_serves_the_training_cluster_from_its_manifest() {
         addresses(&server.udp("nginx2-service.default.svc.cluster.local.", RecordType::A)),
         [ip("10.100.170.165")].into()
     );
+    // k8s_external: the MetalLB address under the outside zone, with the zone's SOA/NS.
+    assert_eq!(
+        addresses(&server.udp(
+            "nginx2-service.default.example.org.",
+            RecordType::A
+        )),
+        [ip("192.168.1.11")].into()
+    );
+    let soa = server.udp("example.org.", RecordType::SOA);
+    assert_eq!(
+        soa.answers[0].data.to_string().split(' ').take(2).collect::<Vec<_>>(),
+        ["ns1.dns.example.org.", "hostmaster.dns.example.org."]
+    );
+    assert_eq!(
+        rcode(&server.udp("nginx-service.default.example.org.", RecordType::A)),
+        ResponseCode::NXDomain,
+        "a ClusterIP service has no outside address"
+    );
 }
 
 #[test]

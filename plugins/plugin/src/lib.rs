@@ -32,6 +32,7 @@ pub mod test_util;
 pub mod token;
 pub mod upstream;
 pub mod wire;
+pub mod writer;
 pub mod zones;
 
 pub use chain::{Chain, Next, Plugin};

@@ -10,6 +10,7 @@ use hickory_proto::serialize::binary::{BinEncodable, BinEncoder, NameEncoding};
 
 use crate::request::Request;
 use crate::response::Response;
+use crate::writer::Writer;
 
 pub const HEADER_LEN: usize = 12;
 
@@ -140,11 +141,15 @@ pub fn encode_limited(
     let mut opt = reply_opt(req, resp, true);
     let mut counts = [0u16; 4];
     let mut truncated = resp.flags.truncated;
+    out.extend_from_slice(&[0; HEADER_LEN]);
     {
-        let mut encoder = BinEncoder::new(out);
-        encoder.emit_vec(&[0; HEADER_LEN])?;
+        let mut writer = Writer::new(out);
         if let Some(query) = req.query() {
-            query.emit(&mut encoder)?;
+            // The question as the client wrote it (RFC 1035 §4.1.2); its labels are what most
+            // answer names point to.
+            writer.name(query.name());
+            writer.u16(u16::from(query.query_type()));
+            writer.u16(u16::from(query.query_class()));
             counts[0] = 1;
         }
         // Options echoed from the query (PADDING, COOKIE ...) can alone exceed what the client
@@ -152,20 +157,19 @@ pub fn encode_limited(
         // payload size; RFC 7830 §3: no padding beyond it).
         if opt
             .as_ref()
-            .is_some_and(|o| encoder.offset() + opt_wire_len(o) > limit)
+            .is_some_and(|o| writer.len() + opt_wire_len(o) > limit)
         {
             opt = reply_opt(req, resp, false);
         }
         let opt_len = opt.as_ref().map_or(0, opt_wire_len);
-        let budget = limit.saturating_sub(opt_len).max(encoder.offset());
+        let budget = limit.saturating_sub(opt_len).max(writer.len());
         let sections = [&resp.answers, &resp.authorities, &resp.additionals];
         'sections: for (index, section) in sections.into_iter().enumerate() {
             for record in section.iter() {
-                let mark = encoder.offset();
-                record.emit(&mut encoder)?;
-                if encoder.offset() > budget {
-                    encoder.set_offset(mark);
-                    encoder.trim();
+                let mark = writer.mark();
+                writer.record(record)?;
+                if writer.len() > budget {
+                    writer.rollback(mark);
                     truncated = true;
                     break 'sections;
                 }
@@ -173,7 +177,7 @@ pub fn encode_limited(
             }
         }
         if let Some(opt) = &opt {
-            opt.emit(&mut encoder)?;
+            writer.record(opt)?;
             counts[3] += 1;
         }
     }
@@ -218,6 +222,11 @@ fn rdata_wire_len(data: &RData) -> usize {
         RData::CNAME(name) => name_wire_len(&name.0),
         RData::PTR(name) => name_wire_len(&name.0),
         RData::NS(name) => name_wire_len(&name.0),
+        RData::MX(mx) => 2 + name_wire_len(&mx.exchange),
+        // MNAME, RNAME, then SERIAL, REFRESH, RETRY, EXPIRE, MINIMUM (RFC 1035 §3.3.13).
+        RData::SOA(soa) => name_wire_len(&soa.mname) + name_wire_len(&soa.rname) + 20,
+        // Each character-string with its length octet (RFC 1035 §3.3.14).
+        RData::TXT(txt) => txt.txt_data.iter().map(|s| 1 + s.len()).sum(),
         other => SCRATCH.with(|scratch| {
             let mut buf = scratch.borrow_mut();
             buf.clear();
@@ -355,6 +364,19 @@ mod tests {
                 name("example.org."),
                 30,
                 RData::TXT(TXT::new(vec!["v=1".into(), "x".into()])),
+            ),
+            Record::from_rdata(
+                name("example.org."),
+                30,
+                RData::SOA(hickory_proto::rr::rdata::SOA::new(
+                    name("ns.example.org."),
+                    name("hostmaster.example.org."),
+                    1,
+                    7200,
+                    1800,
+                    86400,
+                    5,
+                )),
             ),
         ];
         let mut resp = Response::reply_to(&req, "test");

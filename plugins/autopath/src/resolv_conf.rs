@@ -19,7 +19,7 @@ pub fn search_domains(path: &str) -> Result<Vec<String>, ReadError> {
     let fail = |op, error: std::io::Error| ReadError {
         op,
         path: path.to_string(),
-        reason: go_reason(&error),
+        reason: plugin::os_error::go_reason(&error),
     };
     let mut file = std::fs::File::open(Path::new(path)).map_err(|e| fail("open", e))?;
     let mut bytes = Vec::new();
@@ -39,17 +39,6 @@ pub fn parse(text: &str) -> Vec<String> {
         }
     }
     search
-}
-
-/// The lower-case errno text Go prints, without Rust's `(os error N)` suffix.
-fn go_reason(error: &std::io::Error) -> String {
-    let text = error.to_string();
-    let text = text.split(" (os error").next().unwrap_or(&text);
-    let mut chars = text.chars();
-    match chars.next() {
-        Some(first) => first.to_lowercase().chain(chars).collect(),
-        None => String::new(),
-    }
 }
 
 #[cfg(test)]

@@ -19,6 +19,7 @@ pub mod http;
 pub mod log;
 pub mod metrics;
 pub mod names;
+pub mod os_error;
 pub mod readiness;
 pub mod reply;
 pub mod request;
@@ -27,7 +28,7 @@ pub mod search_path;
 pub mod setup;
 pub mod subrequest;
 pub mod tasks;
-#[cfg(feature = "test-util")]
+#[cfg(any(test, feature = "test-util"))]
 pub mod test_util;
 pub mod token;
 pub mod upstream;

@@ -228,26 +228,33 @@ impl<'a> Setup<'a> {
 mod tests {
     use super::*;
 
-    #[test]
-    fn after_block_checks_run_in_order_and_stop_at_the_first_error() {
+    /// Runs `setup` with no tokens in a fresh block; returns the block and services it left.
+    fn set_up(setup: impl FnOnce(&mut Setup<'_>)) -> (BlockConfig, InstanceServices) {
         let mut block = BlockConfig::default();
         let mut services = InstanceServices::new(Arc::new(MetricsHub::new()));
-        let mut s = Setup::new(
+        setup(&mut Setup::new(
             Dispenser::new("Corefile", Vec::new()),
             &mut block,
             &mut services,
-        );
-        s.after_block(|b| {
-            b.listen_hosts.push("first".into());
-            Ok(())
-        });
-        s.after_block(|b| {
-            b.listen_hosts.push("second".into());
-            Err(ConfigError::NotSupported)
-        });
-        s.after_block(|b| {
-            b.listen_hosts.push("never".into());
-            Ok(())
+        ));
+        (block, services)
+    }
+
+    #[test]
+    fn after_block_checks_run_in_order_and_stop_at_the_first_error() {
+        let (mut block, _) = set_up(|s| {
+            s.after_block(|b| {
+                b.listen_hosts.push("first".into());
+                Ok(())
+            });
+            s.after_block(|b| {
+                b.listen_hosts.push("second".into());
+                Err(ConfigError::NotSupported)
+            });
+            s.after_block(|b| {
+                b.listen_hosts.push("never".into());
+                Ok(())
+            });
         });
         block.after_block[1].directive = "autopath";
         let (directive, error) = block.run_after_block().unwrap_err();
@@ -259,15 +266,10 @@ mod tests {
 
     #[test]
     fn before_serving_gates_are_collected() {
-        let mut block = BlockConfig::default();
-        let mut services = InstanceServices::new(Arc::new(MetricsHub::new()));
-        let mut s = Setup::new(
-            Dispenser::new("Corefile", Vec::new()),
-            &mut block,
-            &mut services,
-        );
-        s.before_serving(async {});
-        s.before_serving(std::future::pending());
+        let (_, services) = set_up(|s| {
+            s.before_serving(async {});
+            s.before_serving(std::future::pending());
+        });
         assert_eq!(services.before_serving.len(), 2);
     }
 }

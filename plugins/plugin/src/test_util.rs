@@ -16,6 +16,9 @@ use crate::response::Response;
 use crate::setup::{BlockConfig, InstanceServices, ServerKey, Setup};
 use crate::{Dispenser, Token};
 
+mod stub_resolver;
+pub use stub_resolver::{StubAnswer, StubResolver};
+
 /// A query builder.
 #[derive(Clone, Debug)]
 pub struct QueryBuilder {

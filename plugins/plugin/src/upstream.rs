@@ -106,21 +106,10 @@ impl std::fmt::Debug for Upstream {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use hickory_proto::op::{Message, MessageType, OpCode, Query};
     use std::sync::atomic::{AtomicU8, Ordering};
 
     fn request(name: &str) -> Request {
-        let mut message = Message::new(1, MessageType::Query, OpCode::Query);
-        message.add_query(Query::query(Name::from_ascii(name).unwrap(), RecordType::A));
-        let wire = bytes::Bytes::from(message.to_vec().unwrap());
-        Request::from_message(
-            message,
-            wire,
-            "10.0.0.1:5353".parse().unwrap(),
-            "127.0.0.1:53".parse().unwrap(),
-            crate::Transport::Udp,
-            Arc::from("dns://:53"),
-        )
+        crate::test_util::query(name, RecordType::A).build()
     }
 
     /// A plugin that resolves its own name again through the server, forever.

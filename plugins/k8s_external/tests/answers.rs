@@ -5,11 +5,14 @@
 
 mod support;
 
-use hickory_proto::op::ResponseCode;
+use clusterdns_kubernetes::test_support::answers::{
+    self, NOERROR, answer, case, check_cases, next, nodata, nxdomain, rendered,
+};
+use clusterdns_kubernetes::test_support::fixture::Fixture;
 use hickory_proto::rr::RecordType;
 use plugin::test_util::query;
 
-use support::{Block, Fixture, Setting, rendered};
+use support::{Block, Setting, XSOA};
 
 const C0: &str = "kubernetes cluster.local in-addr.arpa ip6.arpa";
 const C3: &str = "kubernetes cluster.local in-addr.arpa ip6.arpa {\nttl 30\n}";
@@ -53,101 +56,12 @@ const X2N: Setting = Setting {
 /// X1 before the caches synced (C9's empty cache).
 const X9: Setting = Setting { fed: false, ..X1 };
 
-const XSOA: &str =
-    "example.com. 5 SOA ns1.dns.example.com. hostmaster.dns.example.com. * 7200 1800 86400 5";
 const XSOA_IN: &str =
     "in-addr.arpa. 5 SOA ns1.dns.in-addr.arpa. hostmaster.dns.in-addr.arpa. * 7200 1800 86400 5";
 const XSOA7: &str =
     "example.com. 7 SOA ns1.dns.example.com. hostmaster.dns.example.com. * 7200 1800 86400 7";
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Want {
-    Rcode(ResponseCode),
-    /// Handed to the plugins after k8s_external.
-    Next,
-}
-
-const NOERROR: Want = Want::Rcode(ResponseCode::NoError);
-const NXDOMAIN: Want = Want::Rcode(ResponseCode::NXDomain);
-
-struct Case {
-    id: &'static str,
-    setting: Setting,
-    qname: &'static str,
-    qtype: RecordType,
-    want: Want,
-    answer: &'static [&'static str],
-    additional: &'static [&'static str],
-    authority: &'static [&'static str],
-}
-
-const fn case(
-    id: &'static str,
-    setting: Setting,
-    qname: &'static str,
-    qtype: RecordType,
-    want: Want,
-    answer: &'static [&'static str],
-    additional: &'static [&'static str],
-) -> Case {
-    Case {
-        id,
-        setting,
-        qname,
-        qtype,
-        want,
-        answer,
-        additional,
-        authority: &[],
-    }
-}
-
-const fn answer(
-    id: &'static str,
-    setting: Setting,
-    qname: &'static str,
-    qtype: RecordType,
-    answer: &'static [&'static str],
-) -> Case {
-    case(id, setting, qname, qtype, NOERROR, answer, &[])
-}
-
-/// NODATA or NXDOMAIN with XSOA (cases with another SOA use [`with_authority`]).
-const fn negative(
-    id: &'static str,
-    setting: Setting,
-    qname: &'static str,
-    qtype: RecordType,
-    want: Want,
-) -> Case {
-    with_authority(case(id, setting, qname, qtype, want, &[], &[]), &[XSOA])
-}
-
-const fn nodata(
-    id: &'static str,
-    setting: Setting,
-    qname: &'static str,
-    qtype: RecordType,
-) -> Case {
-    negative(id, setting, qname, qtype, NOERROR)
-}
-
-const fn nxdomain(
-    id: &'static str,
-    setting: Setting,
-    qname: &'static str,
-    qtype: RecordType,
-) -> Case {
-    negative(id, setting, qname, qtype, NXDOMAIN)
-}
-
-const fn next(id: &'static str, setting: Setting, qname: &'static str, qtype: RecordType) -> Case {
-    case(id, setting, qname, qtype, Want::Next, &[], &[])
-}
-
-const fn with_authority(c: Case, authority: &'static [&'static str]) -> Case {
-    Case { authority, ..c }
-}
+type Case = answers::Case<Setting>;
 
 use RecordType::{A, AAAA, MX, NS, PTR, SOA, SRV, TXT};
 
@@ -162,6 +76,7 @@ fn cases() -> Vec<Case> {
             NS,
             NOERROR,
             &["example.com. 5 NS ns1.dns.example.com."],
+            &[],
             &[],
         ),
         answer(
@@ -180,6 +95,7 @@ fn cases() -> Vec<Case> {
             NOERROR,
             &["_http._tcp.svc-ext.testns.example.com. 5 SRV 0 100 80 svc-ext.testns.example.com."],
             &["svc-ext.testns.example.com. 5 A 1.2.3.4"],
+            &[],
         ),
         answer(
             "T99",
@@ -263,6 +179,7 @@ fn cases() -> Vec<Case> {
             NOERROR,
             &["example.com. 5 NS ns1.dns.example.com."],
             &["ns1.dns.example.com. 5 A 192.0.2.10"],
+            &[],
         ),
         answer(
             "K03b",
@@ -282,6 +199,7 @@ fn cases() -> Vec<Case> {
             NOERROR,
             &["example.com. 5 NS ns1.dns.example.com."],
             &["ns1.dns.ExAmPlE.CoM. 5 A 192.0.2.10"],
+            &[],
         ),
         answer(
             "K04b",
@@ -299,6 +217,7 @@ fn cases() -> Vec<Case> {
             NOERROR,
             &["_HtTp._TcP.sVc-ExT.testns.ExAmPlE.cOm. 5 SRV 0 100 80 svc-ext.testns.example.com."],
             &["svc-ext.testns.example.com. 5 A 1.2.3.4"],
+            &[],
         ),
         answer(
             "K05a",
@@ -331,6 +250,7 @@ fn cases() -> Vec<Case> {
             NOERROR,
             &["svc-ext.testns.example.com. 5 SRV 0 100 80 svc-ext.testns.example.com."],
             &["svc-ext.testns.example.com. 5 A 1.2.3.4"],
+            &[],
         ),
         // LoadBalancer hostnames: SRV targets the hostname, its addresses from self-lookups;
         // the CNAME stays when the lookup finds nothing.
@@ -342,6 +262,7 @@ fn cases() -> Vec<Case> {
             NOERROR,
             &["svc-lbhost.testns.example.com. 5 SRV 0 100 80 lb.cloud.test."],
             &["lb.cloud.test. 30 A 5.6.7.8"],
+            &[],
         ),
         answer(
             "K08b",
@@ -372,6 +293,7 @@ fn cases() -> Vec<Case> {
                 "dup-name.hdls1.testns.example.com. 5 A 172.0.0.4",
                 "dup-name.hdls1.testns.example.com. 5 A 172.0.0.5",
             ],
+            &[],
         ),
         answer(
             "K09b",
@@ -403,10 +325,7 @@ fn cases() -> Vec<Case> {
         nxdomain("K10a", X0, "hdls1.testns.example.com.", A),
         nxdomain("K10b", X0, "ep1a.svc1.testns.example.com.", A),
         // Reverse zones.
-        with_authority(
-            nxdomain("K11a", X2, "9.9.9.9.in-addr.arpa.", PTR),
-            &[XSOA_IN],
-        ),
+        nxdomain("K11a", X2, "9.9.9.9.in-addr.arpa.", PTR).with_authority(&[XSOA_IN]),
         answer(
             "K11b",
             X2,
@@ -414,14 +333,11 @@ fn cases() -> Vec<Case> {
             PTR,
             &["5.4.3.2.in-addr.arpa. 5 PTR svc-lb.testns.example.com."],
         ),
-        with_authority(nxdomain("K11c", X2, "4.3.2.1.in-addr.arpa.", A), &[XSOA_IN]),
-        with_authority(nxdomain("K11d", X2, "1.in-addr.arpa.", PTR), &[XSOA_IN]),
+        nxdomain("K11c", X2, "4.3.2.1.in-addr.arpa.", A).with_authority(&[XSOA_IN]),
+        nxdomain("K11d", X2, "1.in-addr.arpa.", PTR).with_authority(&[XSOA_IN]),
         next("K11e", X2F, "1.0.0.10.in-addr.arpa.", PTR),
         // The kubernetes `namespaces` list filters forward and reverse names.
-        with_authority(
-            nxdomain("K11f", X2N, "4.3.2.1.in-addr.arpa.", PTR),
-            &[XSOA_IN],
-        ),
+        nxdomain("K11f", X2N, "4.3.2.1.in-addr.arpa.", PTR).with_authority(&[XSOA_IN]),
         nxdomain("K11g", X2N, "svc-ext.testns.example.com.", A),
         // Two TTLs (Q13): SRV and CNAME take the kubernetes ttl.
         case(
@@ -432,6 +348,7 @@ fn cases() -> Vec<Case> {
             NOERROR,
             &["svc-ext.testns.example.com. 30 SRV 0 100 80 svc-ext.testns.example.com."],
             &["svc-ext.testns.example.com. 7 A 1.2.3.4"],
+            &[],
         ),
         answer(
             "K12b",
@@ -450,10 +367,7 @@ fn cases() -> Vec<Case> {
             A,
             &["svc-ext.testns.example.com. 7 A 1.2.3.4"],
         ),
-        with_authority(
-            nxdomain("K12d", XT, "svc0.testns.example.com.", A),
-            &[XSOA7],
-        ),
+        nxdomain("K12d", XT, "svc0.testns.example.com.", A).with_authority(&[XSOA7]),
         // Before the caches synced: NXDOMAIN, never SERVFAIL.
         nxdomain("K13a", X9, "svc-ext.testns.example.com.", A),
         answer("K13b", X9, "example.com.", SOA, &[XSOA]),
@@ -464,53 +378,12 @@ fn cases() -> Vec<Case> {
 
 #[tokio::test]
 async fn contract_cases() {
-    let mut failures = Vec::new();
-    for c in cases() {
-        let block = Block::new(c.setting);
-        let req = query(c.qname, c.qtype).build();
-        let response = block.ask(&req).await;
-        let handed_on = response.plugin != clusterdns_k8s_external::NAME;
-        let got_want = if handed_on {
-            Want::Next
-        } else {
-            Want::Rcode(response.rcode)
-        };
-        let mut problems = Vec::new();
-        if got_want != c.want {
-            problems.push(format!("outcome {got_want:?}, want {:?}", c.want));
-        }
-        if c.want != Want::Next {
-            if !response.flags.authoritative {
-                problems.push("AA not set".to_string());
-            }
-            if !response.flags.recursion_desired || response.flags.recursion_available {
-                problems.push("RD not copied or RA set".to_string());
-            }
-            let sections = [
-                ("answer", response.answers.records(), c.answer),
-                ("additional", response.additionals.records(), c.additional),
-                ("authority", response.authorities.records(), c.authority),
-            ];
-            for (section, got, want) in sections {
-                let mut want: Vec<String> = want.iter().map(|s| s.to_string()).collect();
-                want.sort();
-                let got = rendered(got);
-                if got != want {
-                    problems.push(format!("{section}: got {got:#?}, want {want:#?}"));
-                }
-            }
-        }
-        if !problems.is_empty() {
-            failures.push(format!(
-                "{} {} {:?}: {}",
-                c.id,
-                c.qname,
-                c.qtype,
-                problems.join("; ")
-            ));
-        }
-    }
-    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+    check_cases(
+        cases(),
+        clusterdns_k8s_external::NAME,
+        async |case: &Case, req| (Block::new(case.setting).chain.serve(req).await, Vec::new()),
+    )
+    .await;
 }
 
 #[tokio::test]

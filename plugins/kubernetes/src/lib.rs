@@ -32,6 +32,8 @@ pub mod search_path;
 pub mod settings;
 pub mod source;
 pub mod startup;
+#[cfg(feature = "test-util")]
+pub mod test_support;
 pub mod view;
 pub mod zones;
 

@@ -4,18 +4,18 @@
 
 mod fixture;
 
-use std::net::IpAddr;
 use std::sync::Arc;
 
 use clusterdns_kubernetes::feed::{ClusterSink, Feed};
 use hickory_proto::op::ResponseCode;
-use hickory_proto::rr::{Name, RecordType};
+use hickory_proto::rr::RecordType;
 use k8s_openapi::api::core::v1::Service;
 use plugin::test_util::query;
-use plugin::upstream::{LookupFuture, Resolve};
-use plugin::{Request, Response};
+use plugin::test_util::{StubAnswer, StubResolver};
 
-use fixture::{Fixture, Stanza, rendered};
+use clusterdns_kubernetes::test_support::answers::rendered;
+use clusterdns_kubernetes::test_support::fixture::{Fixture, Watches};
+use fixture::Stanza;
 
 const C0: &str = "kubernetes cluster.local in-addr.arpa ip6.arpa";
 const C2: &str = "kubernetes cluster.local in-addr.arpa ip6.arpa {\npods verified\n}";
@@ -127,7 +127,7 @@ async fn positive_answers_before_the_first_sync() {
     assert!(!stanza.plugin.ready());
     Fixture::set_k().feed(
         &*stanza.cache,
-        fixture::Watches {
+        Watches {
             endpoint_slices: true,
             pods: false,
         },
@@ -177,21 +177,11 @@ async fn apex_ns_and_ns_dns_need_the_zone_in_lower_case() {
     );
 }
 
-/// A self-lookup that produces no message, or a truncated NXDOMAIN.
-struct Odd;
-
-impl Resolve for Odd {
-    fn resolve<'a>(&'a self, origin: &'a Request, name: Name, _: RecordType) -> LookupFuture<'a> {
-        Box::pin(async move {
-            if name.to_string().starts_with("gone.") {
-                return None;
-            }
-            let mut response =
-                Response::reply_to(origin, "stub").with_rcode(ResponseCode::NXDomain);
-            response.flags.truncated = true;
-            Some(response)
-        })
-    }
+/// A self-lookup that produces no message for `gone.example.`, a truncated NXDOMAIN for
+/// every other name.
+fn odd_self_lookup() -> StubResolver {
+    let truncated = StubAnswer::rcode(ResponseCode::NXDomain).truncated();
+    StubResolver::otherwise(Some(truncated)).row("gone.example.", None, None)
 }
 
 #[tokio::test]
@@ -215,36 +205,16 @@ async fn external_names_follow_the_self_lookup_rules() {
     add("literal", "192.0.2.1");
     // Rebind the upstream of a fresh stanza to the odd resolver.
     let odd = {
-        let mut block = plugin::test_util::TestBlock::new(&["."]);
-        block.services.upstream.bind(Arc::new(Odd));
-        let env = clusterdns_kubernetes::Environment {
-            own_addresses: vec!["10.244.0.53".parse::<IpAddr>().unwrap()],
-            resolv_search: vec![],
-            start_sources: false,
-        };
-        let mut cache = None;
-        block
-            .setup(C0, |s| {
-                clusterdns_kubernetes::setup_with(s, env).map(|c| cache = Some(c))
-            })
-            .unwrap();
-        let cache = cache.unwrap();
-        Fixture::set_k().feed(
-            &*cache,
-            fixture::Watches {
-                endpoint_slices: true,
-                pods: false,
-            },
-            None,
-            None,
-        );
+        let stanza =
+            Stanza::with_resolver(C0, &["10.244.0.53"], true, &[], Arc::new(odd_self_lookup()));
+        let cache = stanza.cache;
         for (name, target) in [("gone", "gone.example."), ("trunc", "trunc.example.")] {
             cache.services(Feed::Upsert(service(serde_json::json!({
                 "metadata": {"name": name, "namespace": "testns"},
                 "spec": {"type": "ExternalName", "externalName": target}
             }))));
         }
-        block.block.plugins[0].clone()
+        stanza.plugin
     };
     let run = |name: &str| {
         let req = query(name, RecordType::A).build();

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use plugin::http::HttpRole;
 use plugin::metrics::{DnsMetrics, MetricsHub};
+use plugin::os_error::go_reason;
 
 use crate::assemble::{Instance, ListenerPlan};
 use crate::server::{Listener, ListenerOptions, ServerResolver, ZoneTable};
@@ -310,18 +311,6 @@ fn listen_text(addr: SocketAddr) -> String {
         format!(":{}", addr.port())
     } else {
         addr.to_string()
-    }
-}
-
-/// The lower-case errno text Go prints (`address already in use`), without Rust's
-/// `(os error 98)` suffix.
-fn go_reason(error: &std::io::Error) -> String {
-    let text = error.to_string();
-    let text = text.split(" (os error").next().unwrap_or(&text);
-    let mut chars = text.chars();
-    match chars.next() {
-        Some(first) => first.to_lowercase().chain(chars).collect(),
-        None => String::new(),
     }
 }
 

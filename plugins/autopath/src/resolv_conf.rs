@@ -5,6 +5,8 @@
 
 use std::path::Path;
 
+use plugin::os_error::go_reason;
+
 /// Why the file could not be read, in Go's words (`open PATH: no such file or directory`).
 #[derive(Debug, thiserror::Error)]
 #[error("{op} {path}: {reason}")]
@@ -19,7 +21,7 @@ pub fn search_domains(path: &str) -> Result<Vec<String>, ReadError> {
     let fail = |op, error: std::io::Error| ReadError {
         op,
         path: path.to_string(),
-        reason: plugin::os_error::go_reason(&error),
+        reason: go_reason(&error),
     };
     let mut file = std::fs::File::open(Path::new(path)).map_err(|e| fail("open", e))?;
     let mut bytes = Vec::new();

@@ -168,6 +168,23 @@ mod tests {
         req
     }
 
+    /// A resolver serving `table` as the listener `dns://:53`.
+    fn resolver_of(table: &Arc<ZoneTable>) -> ServerResolver {
+        let mut resolver = ServerResolver::new();
+        resolver.add(Arc::from("dns://:53"), table);
+        resolver
+    }
+
+    /// Binds `upstream` to `table` and serves `x.a.test.` from the top of the table.
+    async fn serve_bound(upstream: &Upstream, table: &Arc<ZoneTable>) -> Response {
+        upstream.bind(Arc::new(resolver_of(table)));
+        let req = origin("x.a.test.", "dns://:53");
+        let Routing::Serve(route) = table.route(req.qname_lower(), req.qtype()) else {
+            panic!("a.test. routes");
+        };
+        route.chain.serve(&req).await.expect("answered")
+    }
+
     /// Two blocks on one listener: `a.test.` looks a name of `b.test.` up through the server.
     fn two_blocks(upstream: &Upstream, target: &'static str) -> (Arc<ZoneTable>, SeenLog) {
         let seen = Arc::new(Mutex::new(Vec::new()));
@@ -193,15 +210,7 @@ mod tests {
     async fn a_lookup_goes_through_another_block_and_comes_back() {
         let upstream = Upstream::new();
         let (table, seen) = two_blocks(&upstream, "www.B.test.");
-        let mut resolver = ServerResolver::new();
-        resolver.add(Arc::from("dns://:53"), &table);
-        upstream.bind(Arc::new(resolver));
-
-        let req = origin("x.a.test.", "dns://:53");
-        let Routing::Serve(route) = table.route(req.qname_lower(), req.qtype()) else {
-            panic!("a.test. routes");
-        };
-        let resp = route.chain.serve(&req).await.expect("answered");
+        let resp = serve_bound(&upstream, &table).await;
         assert_eq!(resp.plugin, "fixed", "answered by the b.test. block");
         assert_eq!(
             answer_texts(&resp),
@@ -222,9 +231,7 @@ mod tests {
     async fn names_outside_every_zone_and_unknown_listeners_give_none() {
         let upstream = Upstream::new();
         let (table, _) = two_blocks(&upstream, "www.elsewhere.");
-        let mut resolver = ServerResolver::new();
-        resolver.add(Arc::from("dns://:53"), &table);
-        let resolver = Arc::new(resolver);
+        let resolver = Arc::new(resolver_of(&table));
         upstream.bind(resolver.clone());
 
         let req = origin("x.a.test.", "dns://:53");
@@ -261,8 +268,7 @@ mod tests {
         let mut table = ZoneTable::new();
         table.insert(".", Chain::new(vec![Arc::new(Refuses)]));
         let table = Arc::new(table);
-        let mut resolver = ServerResolver::new();
-        resolver.add(Arc::from("dns://:53"), &table);
+        let resolver = resolver_of(&table);
         let req = origin("x.test.", "dns://:53");
         let name = Name::from_ascii("y.test.").unwrap();
         assert!(resolver.resolve(&req, name, RecordType::A).await.is_none());
@@ -281,14 +287,7 @@ mod tests {
             }),
         );
         let table = Arc::new(table);
-        let mut resolver = ServerResolver::new();
-        resolver.add(Arc::from("dns://:53"), &table);
-        upstream.bind(Arc::new(resolver));
-        let req = origin("x.a.test.", "dns://:53");
-        let Routing::Serve(route) = table.route(req.qname_lower(), req.qtype()) else {
-            panic!("a.test. routes");
-        };
-        let resp = route.chain.serve(&req).await.expect("answered");
+        let resp = serve_bound(&upstream, &table).await;
         // The innermost lookup got None and answered NXDOMAIN; each level passed it up.
         assert_eq!(resp.rcode, hickory_proto::op::ResponseCode::NXDomain);
     }

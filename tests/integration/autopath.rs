@@ -6,18 +6,7 @@ use hickory_proto::op::ResponseCode;
 use hickory_proto::rr::RecordType;
 
 use crate::harness::*;
-
-fn start_error(corefile: &str) -> String {
-    let port = free_port();
-    let mut server = Server::spawn_with(&corefile.replace("PORT", &port.to_string()), port, &[]);
-    assert_eq!(
-        server.wait_exit(),
-        Some(1),
-        "stdout: {}",
-        server.stdout.text()
-    );
-    server.stderr.text().trim_end_matches('\n').to_string()
-}
+use crate::startup_errors::start_error;
 
 #[test]
 fn corefile_errors_read_like_coredns() {

@@ -2,7 +2,9 @@
 
 use crate::harness::*;
 
-fn start_error(corefile: &str) -> String {
+/// Starts the binary on `corefile` (`PORT` replaced by a free port), expects exit status 1
+/// and returns its stderr without the trailing newline.
+pub(crate) fn start_error(corefile: &str) -> String {
     let port = free_port();
     let mut server = Server::spawn_with(&corefile.replace("PORT", &port.to_string()), port, &[]);
     assert_eq!(

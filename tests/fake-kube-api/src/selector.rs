@@ -4,6 +4,9 @@
 //! Grammar as in k8s.io/apimachinery `labels.Parse` and `fields.ParseSelector`: comma-joined
 //! requirements; labels support `k=v`, `k==v`, `k!=v`, `k in (a,b)`, `k notin (a,b)`, `k`,
 //! `!k`, `k>n`, `k<n`; fields support `f=v`, `f==v`, `f!=v` with backslash escapes.
+//!
+//! Written apart from the kubernetes plugin's `source::selector` on purpose: the fake API is
+//! the oracle its client is tested against, so it must not share the code under test.
 
 use std::collections::BTreeMap;
 

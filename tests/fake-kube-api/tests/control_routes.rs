@@ -4,46 +4,19 @@ mod common;
 
 use std::io::{BufRead, BufReader};
 
-use bytes::Bytes;
-use common::{Watch, get_json, item_names};
+use common::{Watch, get_json, item_names, post_json};
 use fake_kube_api::{FakeApi, ResourceKind};
-use http_body_util::{BodyExt, Full};
-use hyper::Request;
-use hyper_util::rt::TokioIo;
-use serde_json::{Value, json};
-
-async fn post(address: std::net::SocketAddr, path: &str, body: Value) -> (u16, Value) {
-    let stream = tokio::net::TcpStream::connect(address)
-        .await
-        .expect("connect");
-    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-        .await
-        .expect("handshake");
-    tokio::spawn(connection);
-    let request = Request::post(path)
-        .header("host", address.to_string())
-        .body(Full::new(Bytes::from(body.to_string())))
-        .expect("request");
-    let response = sender.send_request(request).await.expect("response");
-    let status = response.status().as_u16();
-    let body = response
-        .into_body()
-        .collect()
-        .await
-        .expect("body")
-        .to_bytes();
-    (status, serde_json::from_slice(&body).expect("JSON"))
-}
+use serde_json::json;
 
 #[tokio::test]
 async fn control_routes_apply_delete_and_force_a_relist() {
     let api = FakeApi::start().await.expect("start");
     let service =
         json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s", "namespace": "a"}});
-    let (status, state) = post(
-        api.address(),
+    let (status, state) = post_json(
+        &api.address(),
         "/fake/apply",
-        json!({"kind": "List", "items": [service]}),
+        &json!({"kind": "List", "items": [service]}),
     )
     .await;
     assert_eq!(status, 200);
@@ -56,7 +29,7 @@ async fn control_routes_apply_delete_and_force_a_relist() {
     )
     .await;
     api.wait_for_open_watches(1).await;
-    let (status, _) = post(api.address(), "/fake/relist", json!({})).await;
+    let (status, _) = post_json(&api.address(), "/fake/relist", &json!({})).await;
     assert_eq!(status, 200);
     assert!(watch.next().await.is_none(), "watch dropped");
     let mut watch = Watch::open(
@@ -66,25 +39,25 @@ async fn control_routes_apply_delete_and_force_a_relist() {
     .await;
     assert_eq!(watch.next().await.expect("event")["object"]["code"], 410);
 
-    let (status, _) = post(
-        api.address(),
+    let (status, _) = post_json(
+        &api.address(),
         "/fake/delete",
-        json!({"kind": "services", "namespace": "a", "name": "s"}),
+        &json!({"kind": "services", "namespace": "a", "name": "s"}),
     )
     .await;
     assert_eq!(status, 200);
     assert_eq!(api.count(ResourceKind::Service), 0);
-    let (status, answer) = post(
-        api.address(),
+    let (status, answer) = post_json(
+        &api.address(),
         "/fake/delete",
-        json!({"kind": "Service", "namespace": "a", "name": "s"}),
+        &json!({"kind": "Service", "namespace": "a", "name": "s"}),
     )
     .await;
     assert_eq!((status, answer["reason"].as_str()), (404, Some("NotFound")));
-    let (status, answer) = post(
-        api.address(),
+    let (status, answer) = post_json(
+        &api.address(),
         "/fake/apply",
-        json!({"kind": "Widget", "apiVersion": "v9"}),
+        &json!({"kind": "Widget", "apiVersion": "v9"}),
     )
     .await;
     assert_eq!(

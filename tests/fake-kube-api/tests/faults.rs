@@ -46,14 +46,7 @@ async fn fail_path_answers_matching_paths_until_cleared() {
 async fn down_refuses_connections_and_closes_watches_then_up_serves_on_the_same_port() {
     let api = FakeApi::start().await.expect("start");
     let address = api.address();
-    let mut watch = Watch::open(
-        &api,
-        &format!(
-            "/api/v1/services?watch=true&resourceVersion={}",
-            api.resource_version()
-        ),
-    )
-    .await;
+    let mut watch = Watch::open_now(&api, "/api/v1/services").await;
     api.wait_for_open_watches(1).await;
 
     api.set_down(true).await.expect("down");

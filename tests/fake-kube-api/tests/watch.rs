@@ -179,14 +179,7 @@ async fn a_history_limit_compacts_old_versions() {
 #[tokio::test]
 async fn caught_up_watches_survive_expire_history_alone() {
     let api = FakeApi::start().await.expect("start");
-    let mut watch = Watch::open(
-        &api,
-        &format!(
-            "/api/v1/services?watch=true&resourceVersion={}",
-            api.resource_version()
-        ),
-    )
-    .await;
+    let mut watch = Watch::open_now(&api, "/api/v1/services").await;
     api.wait_for_open_watches(1).await;
     api.expire_history();
     api.apply(service("a", "after", json!({}))).expect("apply");
@@ -197,14 +190,7 @@ async fn caught_up_watches_survive_expire_history_alone() {
 #[tokio::test]
 async fn drop_watches_ends_open_watches() {
     let api = FakeApi::start().await.expect("start");
-    let mut watch = Watch::open(
-        &api,
-        &format!(
-            "/api/v1/services?watch=true&resourceVersion={}",
-            api.resource_version()
-        ),
-    )
-    .await;
+    let mut watch = Watch::open_now(&api, "/api/v1/services").await;
     api.wait_for_open_watches(1).await;
     api.drop_watches();
     assert!(watch.next().await.is_none());

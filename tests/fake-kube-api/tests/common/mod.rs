@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 
 use bytes::{Bytes, BytesMut};
 use fake_kube_api::FakeApi;
-use http_body_util::{BodyExt, Empty};
+use http_body_util::{BodyExt, Full};
 use hyper::{Request, body::Incoming, client::conn::http1};
 use hyper_util::rt::TokioIo;
 use serde_json::Value;
@@ -29,11 +29,21 @@ impl Server for SocketAddr {
     }
 }
 
-/// Sends one request; returns the response with its body still streaming.
+/// Sends one request without a body; returns the response with its body still streaming.
 pub async fn send(
     api: &impl Server,
     method: &str,
     path_and_query: &str,
+) -> std::io::Result<hyper::Response<Incoming>> {
+    send_body(api, method, path_and_query, Bytes::new()).await
+}
+
+/// Sends one request with `body`; returns the response with its body still streaming.
+pub async fn send_body(
+    api: &impl Server,
+    method: &str,
+    path_and_query: &str,
+    body: Bytes,
 ) -> std::io::Result<hyper::Response<Incoming>> {
     let stream = TcpStream::connect(api.address()).await?;
     let (mut sender, connection) = http1::handshake(TokioIo::new(stream))
@@ -44,7 +54,7 @@ pub async fn send(
         .method(method)
         .uri(path_and_query)
         .header("host", api.address().to_string())
-        .body(Empty::<Bytes>::new())
+        .body(Full::new(body))
         .map_err(std::io::Error::other)?;
     sender
         .send_request(request)
@@ -54,7 +64,17 @@ pub async fn send(
 
 /// GET and parse the JSON body; returns the HTTP status and the body.
 pub async fn get_json(api: &impl Server, path_and_query: &str) -> (u16, Value) {
-    let response = send(api, "GET", path_and_query).await.expect("request");
+    json_of(send(api, "GET", path_and_query).await.expect("request")).await
+}
+
+/// POST `body` and parse the JSON answer; returns the HTTP status and the body.
+pub async fn post_json(api: &impl Server, path: &str, body: &Value) -> (u16, Value) {
+    let body = Bytes::from(body.to_string());
+    json_of(send_body(api, "POST", path, body).await.expect("request")).await
+}
+
+/// The status and parsed JSON body of a response.
+async fn json_of(response: hyper::Response<Incoming>) -> (u16, Value) {
     let status = response.status().as_u16();
     let body = response
         .into_body()
@@ -93,6 +113,12 @@ impl Watch {
             body: response.into_body(),
             buffer: BytesMut::new(),
         }
+    }
+
+    /// A watch of `path` (no query) from the fake's current resourceVersion.
+    pub async fn open_now(api: &FakeApi, path: &str) -> Watch {
+        let rv = api.resource_version();
+        Watch::open(api, &format!("{path}?watch=true&resourceVersion={rv}")).await
     }
 
     /// The next event, or `None` when the server ends the response.

@@ -87,6 +87,14 @@ async fn seeded_api() -> FakeApi {
     api
 }
 
+/// The default scope without Pods and EndpointSlices: Services and Namespaces only.
+fn core_scope() -> WatchScope {
+    let mut scope = scope();
+    scope.pods = false;
+    scope.endpoint_slices = false;
+    scope
+}
+
 fn endpoint(api: &FakeApi) -> ApiSettings {
     ApiSettings {
         endpoint: Some(api.url()),
@@ -113,6 +121,16 @@ impl Running {
             tasks,
             metrics,
         }
+    }
+
+    /// Starts against `api`, waits for the first complete listing of every resource of
+    /// `scope` and for its watches to be open.
+    async fn synced_on(api: &FakeApi, scope: &WatchScope) -> Running {
+        let run = Running::start(&endpoint(api), scope);
+        assert!(run.synced(scope, 1).await);
+        api.wait_for_open_watches(Running::resources(scope).len())
+            .await;
+        run
     }
 
     fn resources(scope: &WatchScope) -> Vec<Resource> {
@@ -275,12 +293,8 @@ async fn only_cluster_wide_list_and_watch_with_the_selectors() {
 #[tokio::test]
 async fn scope_decides_which_resources_are_watched() {
     let api = seeded_api().await;
-    let mut scope = scope();
-    scope.pods = false;
-    scope.endpoint_slices = false;
-    let run = Running::start(&endpoint(&api), &scope);
-    assert!(run.synced(&scope, 1).await);
-    api.wait_for_open_watches(2).await;
+    let scope = core_scope();
+    let run = Running::synced_on(&api, &scope).await;
     for request in api.requests() {
         assert!(
             request.path == "/api/v1/services" || request.path == "/api/v1/namespaces",
@@ -296,9 +310,7 @@ async fn scope_decides_which_resources_are_watched() {
 async fn dropped_watches_resume_without_listing_again() {
     let api = seeded_api().await;
     let scope = scope();
-    let run = Running::start(&endpoint(&api), &scope);
-    assert!(run.synced(&scope, 1).await);
-    api.wait_for_open_watches(4).await;
+    let run = Running::synced_on(&api, &scope).await;
     api.clear_requests();
 
     api.drop_watches();
@@ -325,9 +337,7 @@ async fn dropped_watches_resume_without_listing_again() {
 async fn expired_history_lists_again() {
     let api = seeded_api().await;
     let scope = scope();
-    let run = Running::start(&endpoint(&api), &scope);
-    assert!(run.synced(&scope, 1).await);
-    api.wait_for_open_watches(4).await;
+    let run = Running::synced_on(&api, &scope).await;
 
     api.apply(service("default", "late", "10.0.0.20", json!({})))
         .expect("apply");
@@ -349,12 +359,8 @@ async fn expired_history_lists_again() {
 #[tokio::test]
 async fn gone_when_opening_a_watch_lists_again() {
     let api = seeded_api().await;
-    let mut scope = scope();
-    scope.pods = false;
-    scope.endpoint_slices = false;
-    let run = Running::start(&endpoint(&api), &scope);
-    assert!(run.synced(&scope, 1).await);
-    api.wait_for_open_watches(2).await;
+    let scope = core_scope();
+    let run = Running::synced_on(&api, &scope).await;
 
     // The next request (a re-watch) is answered 410 by the server itself, not by an ERROR event.
     api.fail_next(1, 410);
@@ -403,9 +409,7 @@ async fn api_down_at_start_syncs_when_it_comes_up() {
 async fn api_down_after_sync_changes_nothing_then_resumes() {
     let api = seeded_api().await;
     let scope = scope();
-    let run = Running::start(&endpoint(&api), &scope);
-    assert!(run.synced(&scope, 1).await);
-    api.wait_for_open_watches(4).await;
+    let run = Running::synced_on(&api, &scope).await;
     let events_before = run.recorder.events().len();
 
     api.set_down(true).await.expect("down");
@@ -503,9 +507,7 @@ async fn metrics_name_the_host_and_the_verb() {
 #[tokio::test]
 async fn burst_bounds_requests_while_the_bucket_refills() {
     let api = seeded_api().await;
-    let mut scope = scope();
-    scope.pods = false;
-    scope.endpoint_slices = false;
+    let scope = core_scope();
     // Two watches need four requests (two lists, two watches); the bucket holds two and then
     // gives one token per 100 s.
     let settings = ApiSettings {
@@ -525,9 +527,7 @@ async fn burst_bounds_requests_while_the_bucket_refills() {
 #[tokio::test]
 async fn max_inflight_caps_requests_waiting_for_an_answer() {
     let api = seeded_api().await;
-    let mut scope = scope();
-    scope.pods = false;
-    scope.endpoint_slices = false;
+    let scope = core_scope();
     // The API server sits on every request: with one slot, only one request is ever sent.
     api.set_delay(Duration::from_secs(3600));
     let capped = ApiSettings {

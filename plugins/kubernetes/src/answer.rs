@@ -25,7 +25,7 @@ pub struct Question<'a> {
     /// The matched zone, lower-case FQDN.
     pub zone: &'a str,
     /// The matched zone as the client spelled it (built names, SOA).
-    pub zone_name: Name,
+    pub zone_name: &'a Name,
     /// CoreDNS compares the lower-cased query name with the zone as spelled for the apex NS
     /// and `ns.dns` checks: they only match when the client wrote the zone in lower case
     /// (or it has no letters).
@@ -96,6 +96,16 @@ fn family_matches(qtype: RecordType, ip: &IpAddr) -> bool {
     }
 }
 
+/// What an SRV answer takes from a candidate: its port as an SRV port (not the sentinel,
+/// §3.4) and its address; None for candidates SRV skips.
+fn srv_port_and_address(candidate: &Candidate<'_>) -> Option<(u16, IpAddr)> {
+    let port = u16::try_from(candidate.port).ok()?;
+    match candidate.target {
+        Target::Address(ip) => Some((port, ip)),
+        Target::Cname(_) => None,
+    }
+}
+
 /// The SOA of a zone (§5.1): owner and names in the client's spelling.
 pub fn soa(zone_name: &Name, ttl: u32, serial: u32) -> Record {
     let prefixed =
@@ -143,7 +153,7 @@ impl<'a> Answerer<'a> {
             RecordType::PTR => self.ptr(q),
             RecordType::SRV => self.srv(q),
             RecordType::SOA if q.name_lower == q.zone => Answer::Records {
-                answers: vec![soa(&q.zone_name, self.ttl, self.serial)],
+                answers: vec![soa(q.zone_name, self.ttl, self.serial)],
                 additionals: Vec::new(),
             },
             // Q3: SOA below the apex is NODATA, existing name or not.
@@ -289,7 +299,7 @@ impl<'a> Answerer<'a> {
                 name_lower: &target_lower,
                 owner: target,
                 zone: q.zone,
-                zone_name: q.zone_name.clone(),
+                zone_name: q.zone_name,
                 zone_spelled_lower: q.zone_spelled_lower,
                 qtype: q.qtype,
             };
@@ -341,31 +351,33 @@ impl<'a> Answerer<'a> {
         };
         // Q7: the weight comes from the count before de-duplication, sentinels included.
         let weight = u16::try_from((100 / candidates.len().max(1)).max(1)).unwrap_or(1);
-        let mut answers = Vec::new();
-        let mut additionals = Vec::new();
-        let mut records_seen: Vec<(Owner<'_>, u16)> = Vec::new();
-        let mut addresses_seen: Vec<(Owner<'_>, IpAddr)> = Vec::new();
-        for candidate in &candidates {
-            let Some(port) = u16::try_from(candidate.port).ok() else {
+        let mut answers = Vec::with_capacity(candidates.len());
+        let mut additionals = Vec::with_capacity(candidates.len());
+        for (i, candidate) in candidates.iter().enumerate() {
+            let Some((port, ip)) = srv_port_and_address(candidate) else {
                 continue;
             };
-            let Target::Address(ip) = candidate.target else {
-                continue;
-            };
-            let new_record = !records_seen
+            // De-duplication on (target, port) and on (target, address) against the
+            // candidates before this one: each of those with an SRV port answered its pair
+            // (or had no valid target name, which this one then lacks too). Scanning them
+            // needs no lists of pairs seen.
+            let earlier = &candidates[..i];
+            let same_target = |c: &&Candidate<'_>| c.owner.same(&candidate.owner);
+            let new_record = !earlier
                 .iter()
-                .any(|(o, p)| *p == port && o.same(&candidate.owner));
-            let new_address = !addresses_seen
+                .filter(same_target)
+                .any(|c| srv_port_and_address(c).is_some_and(|(p, _)| p == port));
+            let new_address = !earlier
                 .iter()
-                .any(|(o, a)| *a == ip && o.same(&candidate.owner));
+                .filter(same_target)
+                .any(|c| srv_port_and_address(c).is_some_and(|(_, a)| a == ip));
             if !new_record && !new_address {
                 continue;
             }
-            let Some(target) = candidate.owner.name(&q.zone_name) else {
+            let Some(target) = candidate.owner.name(q.zone_name) else {
                 continue;
             };
             if new_record {
-                records_seen.push((candidate.owner, port));
                 answers.push(record(
                     q.owner.clone(),
                     self.ttl,
@@ -373,7 +385,6 @@ impl<'a> Answerer<'a> {
                 ));
             }
             if new_address {
-                addresses_seen.push((candidate.owner, ip));
                 additionals.push(address_record(target, self.ttl, ip));
             }
         }
@@ -452,7 +463,7 @@ impl<'a> Answerer<'a> {
         let mut answers = Vec::new();
         let mut additionals = Vec::new();
         for (own, ip) in self.lookup.own_names(self.own_addresses) {
-            let Some(name) = own.name(&q.zone_name) else {
+            let Some(name) = own.name(q.zone_name) else {
                 continue;
             };
             if !glue_seen.iter().any(|(o, a)| *a == ip && o.same(&own)) {

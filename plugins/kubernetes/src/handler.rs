@@ -10,10 +10,11 @@ use hickory_proto::op::ResponseCode;
 use hickory_proto::rr::{Name, Record, RecordType};
 use plugin::{Failure, Next, Plugin, Reply, Request, Response, Upstream};
 
-use crate::answer::{Answer, Answerer, Piece, Question, soa};
+use crate::answer::{Answer, Answerer, Piece, Question};
 use crate::cache::Cache;
 use crate::config::Config;
 use crate::lookup::Lookup;
+use crate::served_zone::ServedZone;
 
 /// One `kubernetes` stanza.
 pub struct Kubernetes {
@@ -23,8 +24,8 @@ pub struct Kubernetes {
     /// The server's own addresses (§5.2 step 1): non-loopback interface addresses, or the
     /// block's bind addresses.
     own_addresses: Arc<[IpAddr]>,
-    /// Label count of each zone, to cut the zone off the query name as spelled.
-    zone_labels: Vec<usize>,
+    /// `config.zones` with their names and SOA records prebuilt, in the same order.
+    zones: Vec<ServedZone>,
 }
 
 impl Kubernetes {
@@ -34,17 +35,13 @@ impl Kubernetes {
         upstream: Upstream,
         own_addresses: Arc<[IpAddr]>,
     ) -> Self {
-        let zone_labels = config
-            .zones
-            .iter()
-            .map(|z| z.split('.').filter(|l| !l.is_empty()).count())
-            .collect();
+        let zones = config.zones.iter().map(|z| ServedZone::new(z)).collect();
         Kubernetes {
             config,
             cache,
             upstream,
             own_addresses,
-            zone_labels,
+            zones,
         }
     }
 
@@ -56,20 +53,17 @@ impl Kubernetes {
         &self.cache
     }
 
-    /// The longest of the plugin's zones containing `name_lower`, with its label count.
-    fn matched_zone(&self, name_lower: &str) -> Option<(&str, usize)> {
-        self.config
-            .zones
+    /// The longest of the plugin's zones containing `name_lower`.
+    fn matched_zone(&self, name_lower: &str) -> Option<&ServedZone> {
+        self.zones
             .iter()
-            .zip(&self.zone_labels)
-            .filter(|(z, _)| plugin::zones::is_subdomain(z, name_lower))
-            .max_by_key(|(z, _)| z.len())
-            .map(|(z, n)| (z.as_str(), *n))
+            .filter(|z| plugin::zones::is_subdomain(&z.zone, name_lower))
+            .max_by_key(|z| z.zone.len())
     }
 
     /// The §4 ending for a name error: next plugin, SERVFAIL before the first sync, else
     /// NXDOMAIN; the last two with the zone's SOA.
-    fn name_error<'a>(&'a self, req: &'a Request, next: Next<'a>, zone_name: &Name) -> Reply<'a> {
+    fn name_error<'a>(&'a self, req: &'a Request, next: Next<'a>, zone: &Matched<'_>) -> Reply<'a> {
         if self.config.fallthrough.through(req.qname_lower()) {
             return next.serve(req);
         }
@@ -78,28 +72,33 @@ impl Kubernetes {
         } else {
             ResponseCode::ServFail
         };
-        Reply::answer(self.negative(req, zone_name, rcode))
+        Reply::answer(self.negative(req, zone, rcode))
     }
 
     /// NODATA / NXDOMAIN / SERVFAIL: empty answer, the zone's SOA in the authority section.
-    fn negative(&self, req: &Request, zone_name: &Name, rcode: ResponseCode) -> Response {
+    fn negative(&self, req: &Request, zone: &Matched<'_>, rcode: ResponseCode) -> Response {
         let mut response = Response::reply_to(req, crate::NAME)
             .authoritative()
             .with_rcode(rcode);
-        response.authorities = [soa(zone_name, self.config.ttl, self.cache.clock.serial())].into();
+        response.authorities = zone.served.soa_section(
+            &zone.name,
+            zone.spelled_lower,
+            self.config.ttl,
+            self.cache.clock.serial(),
+        );
         response
     }
 
     fn positive(
         &self,
         req: &Request,
-        zone_name: &Name,
+        zone: &Matched<'_>,
         answers: Vec<Record>,
         additionals: Vec<Record>,
         truncated: bool,
     ) -> Response {
         if answers.is_empty() {
-            return self.negative(req, zone_name, ResponseCode::NoError);
+            return self.negative(req, zone, ResponseCode::NoError);
         }
         let mut response = Response::reply_to(req, crate::NAME).authoritative();
         response.flags.truncated = truncated;
@@ -146,6 +145,13 @@ impl Kubernetes {
     }
 }
 
+/// The zone a query matched, as the client spelled it.
+struct Matched<'z> {
+    served: &'z ServedZone,
+    name: Name,
+    spelled_lower: bool,
+}
+
 /// True when the last `labels` labels of `name` hold no upper-case letter.
 fn spelled_lower(name: &Name, labels: usize) -> bool {
     let count = name.num_labels() as usize;
@@ -161,7 +167,7 @@ impl Plugin for Kubernetes {
 
     fn serve<'a>(&'a self, req: &'a Request, next: Next<'a>) -> Reply<'a> {
         let name_lower = req.qname_lower();
-        let Some((zone, labels)) = self.matched_zone(name_lower) else {
+        let Some(served) = self.matched_zone(name_lower) else {
             return next.serve(req);
         };
         let qtype = req.qtype();
@@ -169,14 +175,27 @@ impl Plugin for Kubernetes {
             // Zone transfers are the transfer plugin's (§13); the core writes REFUSED.
             return Reply::fail(Failure::rcode(ResponseCode::Refused));
         }
-        let owner = req.qname();
-        let zone_name = owner.trim_to(labels);
+        // Borrowed, not cloned: most answers never need the query name as a `Name`.
+        let root;
+        let owner = match req.query() {
+            Some(query) => query.name(),
+            None => {
+                root = Name::root();
+                &root
+            }
+        };
+        let spelled_lower = spelled_lower(owner, served.labels);
+        let zone = Matched {
+            served,
+            name: served.name_as_spelled(owner, spelled_lower),
+            spelled_lower,
+        };
         let question = Question {
             name_lower,
-            owner: &owner,
-            zone,
-            zone_spelled_lower: spelled_lower(&owner, labels),
-            zone_name,
+            owner,
+            zone: &served.zone,
+            zone_spelled_lower: spelled_lower,
+            zone_name: &zone.name,
             qtype,
         };
         let answer = {
@@ -192,18 +211,17 @@ impl Plugin for Kubernetes {
             };
             answerer.answer(&question)
         };
-        let zone_name = question.zone_name;
         match answer {
-            Answer::NameError => self.name_error(req, next, &zone_name),
-            Answer::NoData => Reply::answer(self.negative(req, &zone_name, ResponseCode::NoError)),
+            Answer::NameError => self.name_error(req, next, &zone),
+            Answer::NoData => Reply::answer(self.negative(req, &zone, ResponseCode::NoError)),
             Answer::Records {
                 answers,
                 additionals,
-            } => Reply::answer(self.positive(req, &zone_name, answers, additionals, false)),
+            } => Reply::answer(self.positive(req, &zone, answers, additionals, false)),
             Answer::Pending(pieces) => Reply::pending(async move {
                 let mut truncated = false;
                 let answers = self.resolve(req, qtype, pieces, &mut truncated).await;
-                Ok(self.positive(req, &zone_name, answers, Vec::new(), truncated))
+                Ok(self.positive(req, &zone, answers, Vec::new(), truncated))
             }),
         }
     }

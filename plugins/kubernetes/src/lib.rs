@@ -29,6 +29,7 @@ pub mod own_addresses;
 pub mod qname;
 pub mod reverse;
 pub mod search_path;
+pub mod served_zone;
 pub mod settings;
 pub mod source;
 pub mod startup;

@@ -340,37 +340,16 @@ mod tests {
         first.await.expect("response");
         assert!(second.await.is_err());
         let text = encode(&registry);
-        assert!(
-            text.contains(
-                r#"coredns_kubernetes_rest_client_requests_total{code="200",host="api:443",method="GET"} 1"#
-            ),
-            "{text}"
-        );
-        assert!(
-            text.contains(
-                r#"coredns_kubernetes_rest_client_requests_total{code="<error>",host="api:443",method="GET"} 1"#
-            ),
-            "{text}"
-        );
-        assert!(
-            text.contains(
-                r#"coredns_kubernetes_rest_client_rate_limiter_duration_seconds_count{host="api:443",verb="GET"} 2"#
-            ),
-            "{text}"
-        );
-        // One of the two waited a full second: it lands above the 0.5 bucket.
-        assert!(
-            text.contains(
-                r#"coredns_kubernetes_rest_client_rate_limiter_duration_seconds_bucket{le="0.5",host="api:443",verb="GET"} 1"#
-            ),
-            "{text}"
-        );
-        assert!(
-            text.contains(
-                r#"coredns_kubernetes_rest_client_request_duration_seconds_count{host="api:443",verb="GET"} 2"#
-            ),
-            "{text}"
-        );
+        for line in [
+            r#"coredns_kubernetes_rest_client_requests_total{code="200",host="api:443",method="GET"} 1"#,
+            r#"coredns_kubernetes_rest_client_requests_total{code="<error>",host="api:443",method="GET"} 1"#,
+            r#"coredns_kubernetes_rest_client_rate_limiter_duration_seconds_count{host="api:443",verb="GET"} 2"#,
+            // One of the two waited a full second: it lands above the 0.5 bucket.
+            r#"coredns_kubernetes_rest_client_rate_limiter_duration_seconds_bucket{le="0.5",host="api:443",verb="GET"} 1"#,
+            r#"coredns_kubernetes_rest_client_request_duration_seconds_count{host="api:443",verb="GET"} 2"#,
+        ] {
+            assert!(text.contains(line), "{line} in {text}");
+        }
     }
 
     #[test]

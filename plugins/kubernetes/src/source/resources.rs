@@ -19,37 +19,23 @@ pub(crate) trait Watched:
     fn deliver(sink: &dyn ClusterSink, event: Feed<Self>);
 }
 
-impl Watched for Service {
-    const GO_TYPE: &'static str = "*v1.Service";
+/// `impl Watched for $type`: its client-go type name and the sink method it feeds.
+macro_rules! watched {
+    ($type:ty, $go_type:literal, $deliver:ident) => {
+        impl Watched for $type {
+            const GO_TYPE: &'static str = $go_type;
 
-    fn deliver(sink: &dyn ClusterSink, event: Feed<Self>) {
-        sink.services(event)
-    }
+            fn deliver(sink: &dyn ClusterSink, event: Feed<Self>) {
+                sink.$deliver(event)
+            }
+        }
+    };
 }
 
-impl Watched for EndpointSlice {
-    const GO_TYPE: &'static str = "*v1.EndpointSlice";
-
-    fn deliver(sink: &dyn ClusterSink, event: Feed<Self>) {
-        sink.endpoint_slices(event)
-    }
-}
-
-impl Watched for Namespace {
-    const GO_TYPE: &'static str = "*v1.Namespace";
-
-    fn deliver(sink: &dyn ClusterSink, event: Feed<Self>) {
-        sink.namespaces(event)
-    }
-}
-
-impl Watched for Pod {
-    const GO_TYPE: &'static str = "*v1.Pod";
-
-    fn deliver(sink: &dyn ClusterSink, event: Feed<Self>) {
-        sink.pods(event)
-    }
-}
+watched!(Service, "*v1.Service", services);
+watched!(EndpointSlice, "*v1.EndpointSlice", endpoint_slices);
+watched!(Namespace, "*v1.Namespace", namespaces);
+watched!(Pod, "*v1.Pod", pods);
 
 /// The Pod watch's field selector (kubernetes.md §10): finished pods never reach the cache.
 pub(crate) const POD_FIELD_SELECTOR: &str =

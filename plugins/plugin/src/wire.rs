@@ -332,7 +332,6 @@ mod tests {
         encoder.offset()
     }
 
-    #[cfg(feature = "test-util")]
     #[test]
     fn uncompressed_len_counts_what_encoding_writes() {
         use hickory_proto::rr::rdata::{A, AAAA, CNAME, MX, SRV, TXT};

@@ -7,7 +7,7 @@ use std::net::IpAddr;
 use hickory_proto::rr::rdata::{A, AAAA, CNAME, NS, PTR, SOA, SRV, TXT};
 use hickory_proto::rr::{Name, RData, Record, RecordType};
 
-use crate::lookup::{Candidate, Lookup, NameError, OwnName, Owner, Target};
+use crate::lookup::{Candidate, Lookup, NameError, NamedService, OwnName, Owner, Target};
 use crate::{qname, reverse};
 
 /// The schema version record (S1) and its fixed TTL (§3.6).
@@ -434,7 +434,10 @@ impl<'a> Answerer<'a> {
             .iter()
             .find(|s| self.lookup.namespace_listed(&s.namespace))
         {
-            return Owner::Service(service).name(primary).into_iter().collect();
+            return Owner::Service(NamedService::unnamed(service))
+                .name(primary)
+                .into_iter()
+                .collect();
         }
         let mut targets: Vec<Name> = Vec::new();
         for slice in &claims.slices {
@@ -515,12 +518,13 @@ pub fn flatten_ready(pieces: Vec<Piece>) -> Vec<Record> {
     out
 }
 
-/// Addresses already answered (A/AAAA de-duplication): a short list scanned linearly, which
-/// beats hashing for the few addresses a Service has; a set once a large headless Service
-/// makes the list long.
+/// Addresses already answered (A/AAAA de-duplication): the first few in a list on the stack,
+/// scanned linearly, which beats hashing (and allocating) for the few addresses a Service
+/// has; a set once a large headless Service makes the list long.
 #[derive(Default)]
 struct Seen {
-    addresses: Vec<IpAddr>,
+    addresses: [Option<IpAddr>; SEEN_LINEAR],
+    count: usize,
     many: Option<std::collections::HashSet<IpAddr, foldhash::fast::RandomState>>,
 }
 
@@ -532,12 +536,17 @@ impl Seen {
         if let Some(set) = &mut self.many {
             return set.insert(ip);
         }
-        if self.addresses.contains(&ip) {
+        if self.addresses[..self.count].contains(&Some(ip)) {
             return false;
         }
-        self.addresses.push(ip);
-        if self.addresses.len() > SEEN_LINEAR {
-            self.many = Some(self.addresses.drain(..).collect());
+        if self.count == SEEN_LINEAR {
+            let mut set: std::collections::HashSet<IpAddr, foldhash::fast::RandomState> =
+                self.addresses.iter().flatten().copied().collect();
+            set.insert(ip);
+            self.many = Some(set);
+        } else {
+            self.addresses[self.count] = Some(ip);
+            self.count += 1;
         }
         true
     }

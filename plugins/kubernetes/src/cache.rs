@@ -15,12 +15,14 @@ use std::net::IpAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
+use hickory_proto::rr::Name;
 use k8s_openapi::api::core::v1::{Namespace, Pod as ApiPod, Service as ApiService};
 use k8s_openapi::api::discovery::v1::EndpointSlice;
 use k8s_openapi::jiff::Timestamp;
 
 use crate::clock::Clock;
 use crate::feed::{ClusterSink, Feed, Resource};
+use crate::lookup::relative_name;
 use crate::metrics::KubernetesMetrics;
 use crate::objects::pod::namespace_name;
 use crate::objects::slice::{Reduced, store_key};
@@ -43,11 +45,21 @@ pub struct Stored<T> {
 pub struct Entry {
     pub service: Option<Stored<Arc<Service>>>,
     pub slices: Vec<Arc<Slice>>,
+    /// The Service's `<svc>.<ns>.svc` as a relative name, built when the Service is stored:
+    /// SRV targets and additional records need it per answer (§3.4). Kept beside the
+    /// Service, not in it, so that the reduced object stays what the API said.
+    pub relative: Option<Name>,
 }
 
 impl Entry {
     pub fn service(&self) -> Option<&Arc<Service>> {
         self.service.as_ref().map(|s| &s.object)
+    }
+
+    /// Removes the Service (and the name built for it).
+    fn take_service(&mut self) -> Option<Stored<Arc<Service>>> {
+        self.relative = None;
+        self.service.take()
     }
 
     /// Ready addresses over all slices (for `ignore empty_service`).
@@ -343,7 +355,9 @@ impl Cache {
             None => self.clock.touch(),
         }
         index.index_service(&service);
-        index.entry_mut(&key).service = Some(Stored {
+        let entry = index.entry_mut(&key);
+        entry.relative = relative_name(&service);
+        entry.service = Some(Stored {
             object: service,
             generation,
         });
@@ -351,7 +365,7 @@ impl Cache {
 
     fn delete_service(&self, key: &str) {
         let mut index = self.write();
-        let Some(old) = index.services.get_mut(key).and_then(|e| e.service.take()) else {
+        let Some(old) = index.services.get_mut(key).and_then(Entry::take_service) else {
             return;
         };
         index.unindex_service(&old.object);
@@ -373,7 +387,7 @@ impl Cache {
             .map(|(k, _)| k.clone())
             .collect();
         for key in &stale {
-            if let Some(old) = index.services.get_mut(key).and_then(|e| e.service.take()) {
+            if let Some(old) = index.services.get_mut(key).and_then(Entry::take_service) {
                 index.unindex_service(&old.object);
             }
             index.prune(key);

@@ -28,9 +28,9 @@ pub enum Target<'a> {
 #[derive(Clone, Copy, Debug)]
 pub enum Owner<'a> {
     /// `<svc>.<ns>.svc.<z>`
-    Service(&'a Service),
+    Service(NamedService<'a>),
     /// `<endpoint>.<svc>.<ns>.svc.<z>`
-    Endpoint(&'a Service, &'a str),
+    Endpoint(NamedService<'a>, &'a str),
     /// `<label>.<ns>.pod.<z>` (labels as queried, lower case)
     Pod { label: &'a str, namespace: &'a str },
 }
@@ -39,8 +39,8 @@ impl Owner<'_> {
     /// Same name: SRV records are de-duplicated on (target, port).
     pub fn same(&self, other: &Owner<'_>) -> bool {
         match (self, other) {
-            (Owner::Service(a), Owner::Service(b)) => std::ptr::eq(*a, *b),
-            (Owner::Endpoint(a, x), Owner::Endpoint(b, y)) => std::ptr::eq(*a, *b) && x == y,
+            (Owner::Service(a), Owner::Service(b)) => a.is(b),
+            (Owner::Endpoint(a, x), Owner::Endpoint(b, y)) => a.is(b) && x == y,
             (
                 Owner::Pod { label, namespace },
                 Owner::Pod {
@@ -55,11 +55,71 @@ impl Owner<'_> {
     /// The owner as an absolute name under `zone` (the zone as the client spelled it).
     pub fn name(&self, zone: &Name) -> Option<Name> {
         match self {
-            Owner::Service(s) => join(&[&s.name, &s.namespace, "svc"], zone),
-            Owner::Endpoint(s, endpoint) => join(&[endpoint, &s.name, &s.namespace, "svc"], zone),
+            Owner::Service(s) => s.name(None, zone),
+            Owner::Endpoint(s, endpoint) => s.name(Some(endpoint), zone),
             Owner::Pod { label, namespace } => join(&[label, namespace, "pod"], zone),
         }
     }
+}
+
+/// A Service with its relative name `<svc>.<ns>.svc`, which the cache builds once per
+/// Service ([`Entry::relative`]): an SRV target is then a copy and one append of the zone,
+/// not a name built label by label for every answer.
+#[derive(Clone, Copy, Debug)]
+pub struct NamedService<'a> {
+    pub service: &'a Service,
+    /// None where no cache entry is at hand (PTR): built when needed.
+    pub relative: Option<&'a Name>,
+}
+
+impl<'a> NamedService<'a> {
+    /// The Service of `entry`, with the name built for it.
+    pub fn of(service: &'a Service, entry: &'a Entry) -> Self {
+        NamedService {
+            service,
+            relative: entry.relative.as_ref(),
+        }
+    }
+
+    /// Without a prebuilt name (it is built on use).
+    pub fn unnamed(service: &'a Service) -> Self {
+        NamedService {
+            service,
+            relative: None,
+        }
+    }
+
+    /// The same Service object.
+    pub fn is(&self, other: &NamedService<'_>) -> bool {
+        std::ptr::eq(self.service, other.service)
+    }
+
+    /// `[<endpoint>.]<svc>.<ns>.svc.<zone>`; None as [`join`].
+    pub fn name(&self, endpoint: Option<&str>, zone: &Name) -> Option<Name> {
+        let built;
+        let relative = match self.relative {
+            Some(relative) => relative,
+            None => {
+                built = relative_name(self.service)?;
+                &built
+            }
+        };
+        let name = match endpoint {
+            None => relative.clone(),
+            Some(endpoint) => Name::new()
+                .append_label(endpoint.as_bytes())
+                .ok()?
+                .append_name(relative)
+                .ok()?,
+        };
+        name.append_name(zone).ok()
+    }
+}
+
+/// `<svc>.<ns>.svc` as a relative name (not fully qualified); None when the Service's name
+/// or namespace is no valid DNS label (the API never produces those).
+pub fn relative_name(service: &Service) -> Option<Name> {
+    join(&[&service.name, &service.namespace, "svc"], &Name::new())
 }
 
 /// `labels` (left to right) in front of `zone`. None when a label is not a valid DNS label
@@ -156,7 +216,7 @@ impl<'a> Lookup<'a> {
                 out.push(Candidate {
                     target: Target::Cname(target),
                     port: service.ports.first().map_or(-1, |p| p.port),
-                    owner: Owner::Service(service),
+                    owner: Owner::Service(NamedService::of(service, entry)),
                 });
                 return Ok(out);
             }
@@ -165,6 +225,8 @@ impl<'a> Lookup<'a> {
                 endpoint_candidates(service, entry, r, &mut out)
             }
             ServiceKind::ClusterIp => {
+                out.reserve_exact(service.ports.len() * service.cluster_ips.len());
+                let owner = Owner::Service(NamedService::of(service, entry));
                 let mut found = false;
                 for port in service.ports.iter() {
                     if !port.matches(r.port, r.protocol) {
@@ -176,7 +238,7 @@ impl<'a> Lookup<'a> {
                         out.push(Candidate {
                             target: Target::Address(*ip),
                             port: port.port,
-                            owner: Owner::Service(service),
+                            owner,
                         });
                     }
                 }
@@ -235,25 +297,26 @@ impl<'a> Lookup<'a> {
             };
             for slice in &claims.slices {
                 found = true;
-                let Some(service) = slice
+                let Some((service, entry)) = slice
                     .service_key()
                     .and_then(|k| self.index.entry(&k))
-                    .and_then(|e| e.service())
+                    .and_then(|e| Some((e.service()?, e)))
                 else {
                     continue;
                 };
+                let named = NamedService::of(service, entry);
                 match service.kind {
                     ServiceKind::Headless => {
                         for endpoint in slice.endpoints.iter() {
                             out.push((
-                                OwnName::Owner(Owner::Endpoint(service, &endpoint.name)),
+                                OwnName::Owner(Owner::Endpoint(named, &endpoint.name)),
                                 endpoint.address,
                             ));
                         }
                     }
                     _ => {
                         for ip in service.cluster_ips.iter() {
-                            out.push((OwnName::Owner(Owner::Service(service)), *ip));
+                            out.push((OwnName::Owner(Owner::Service(named)), *ip));
                         }
                     }
                 }
@@ -312,7 +375,7 @@ pub fn endpoint_candidates<'a>(
                 out.push(Candidate {
                     target: Target::Address(endpoint.address),
                     port: port.port,
-                    owner: Owner::Endpoint(service, &endpoint.name),
+                    owner: Owner::Endpoint(NamedService::of(service, entry), &endpoint.name),
                 });
             }
         }
@@ -343,6 +406,47 @@ mod tests {
         assert_eq!(pod_address("1-2-3-4-5"), None);
         assert_eq!(pod_address("blah"), None);
         assert_eq!(pod_address("010-0-0-1"), None);
+    }
+
+    fn service(name: &str, namespace: &str) -> Service {
+        Service {
+            name: name.into(),
+            namespace: namespace.into(),
+            resource_version: "1".into(),
+            kind: ServiceKind::ClusterIp,
+            cluster_ips: Box::default(),
+            ports: Box::default(),
+            external: Box::default(),
+        }
+    }
+
+    #[test]
+    fn prebuilt_relative_names_give_the_joined_names() {
+        let zone = Name::from_ascii("cLuStEr.LoCaL.").unwrap();
+        let svc = service("svc1", "testns");
+        let relative = relative_name(&svc).unwrap();
+        assert!(!relative.is_fqdn());
+        let named = NamedService {
+            service: &svc,
+            relative: Some(&relative),
+        };
+        for owner in [named, NamedService::unnamed(&svc)] {
+            assert_eq!(
+                owner.name(None, &zone),
+                join(&["svc1", "testns", "svc"], &zone)
+            );
+            let endpoint = owner.name(Some("ep1a"), &zone).unwrap();
+            assert_eq!(endpoint.to_string(), "ep1a.svc1.testns.svc.cLuStEr.LoCaL.");
+            assert!(endpoint.is_fqdn());
+            assert_eq!(owner.name(Some(""), &zone), None);
+        }
+        // A label no DNS name can hold: no name, as when joined.
+        let long = "x".repeat(64);
+        assert_eq!(relative_name(&service(&long, "testns")), None);
+        assert_eq!(
+            NamedService::unnamed(&service(&long, "testns")).name(None, &zone),
+            None
+        );
     }
 
     #[test]

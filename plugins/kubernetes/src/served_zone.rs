@@ -47,7 +47,8 @@ impl ServedZone {
     }
 
     /// The authority section of a negative answer: the SOA of `zone_name` (the zone as the
-    /// client spelled it, from [`ServedZone::name_as_spelled`]).
+    /// client spelled it, from [`ServedZone::name_as_spelled`]). `ttl` is the stanza's, the
+    /// same on every call: the stored record is keyed by the serial alone.
     pub fn soa_section(
         &self,
         zone_name: &Name,

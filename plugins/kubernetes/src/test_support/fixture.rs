@@ -141,7 +141,12 @@ fn option_value(corefile: &str, option: &str) -> Option<String> {
 /// The self-lookup of §18.1: what the rest of the server answers for the names set K's
 /// ExternalName and LoadBalancer Services point outside the cluster zone.
 pub fn set_k_self_lookup() -> StubResolver {
-    let a = |ttl, ip: [u8; 4]| Some(StubAnswer::records(vec![(ttl, RData::A(A::from(Ipv4Addr::from(ip))))]));
+    let a = |ttl, ip: [u8; 4]| {
+        Some(StubAnswer::records(vec![(
+            ttl,
+            RData::A(A::from(Ipv4Addr::from(ip))),
+        )]))
+    };
     StubResolver::nxdomain_otherwise()
         .row(
             "ext.interwebs.test.",

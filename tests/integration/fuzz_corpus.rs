@@ -38,3 +38,11 @@ fn dispatch_corpus_never_panics() {
         clusterdns::server::fuzz_dispatch(&data);
     }
 }
+
+#[test]
+fn manifests_corpus_never_panics() {
+    for (name, data) in corpus("manifests") {
+        eprintln!("manifests corpus: {name}");
+        clusterdns_kubernetes::source::fuzz_manifest(&data);
+    }
+}

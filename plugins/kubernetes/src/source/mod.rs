@@ -28,7 +28,7 @@ mod watch_log;
 use std::sync::Arc;
 
 pub use error::SourceError;
-pub use manifest::ManifestError;
+pub use manifest::{ManifestError, fuzz_manifest};
 pub use rest_metrics::RestClientMetrics;
 
 use crate::feed::ClusterSink;

@@ -149,3 +149,33 @@ fn deliver<K: Watched>(objects: impl Iterator<Item = K>, sink: &dyn ClusterSink)
     }
     K::deliver(sink, Feed::Synced);
 }
+
+/// The `manifests` fuzz target's body (fuzz/fuzz_targets/manifests.rs; the committed corpus
+/// also runs in the integration tests): arbitrary bytes read as a YAML and as a JSON manifest,
+/// every object found fed into a cache, listed again (the re-list sweep), then listed empty.
+/// Bad input must give an error or be skipped, never a panic.
+pub fn fuzz_manifest(data: &[u8]) {
+    use crate::cache::{Cache, CacheOptions};
+    let text = String::from_utf8_lossy(data);
+    let selection = Selection {
+        labels: None,
+        namespace_labels: None,
+        endpoint_slices: true,
+        pods: true,
+    };
+    let cache = Cache::new(
+        CacheOptions {
+            endpoint_pod_names: data.first().is_some_and(|b| b & 1 == 1),
+            endpoint_slices: true,
+            pods: true,
+        },
+        None,
+    );
+    for path in ["fuzz.yaml", "fuzz.json"] {
+        if let Ok(objects) = parse::parse_file(Path::new(path), &text, &selection) {
+            deliver_all(objects.clone(), &selection, &cache);
+            deliver_all(objects, &selection, &cache);
+            deliver_all(Objects::default(), &selection, &cache);
+        }
+    }
+}

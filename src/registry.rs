@@ -107,7 +107,10 @@ pub static DIRECTIVES: &[Directive] = &[
     known("route53"),
     known("azure"),
     known("clouddns"),
-    implemented(clusterdns_k8s_external::NAME, clusterdns_k8s_external::setup),
+    implemented(
+        clusterdns_k8s_external::NAME,
+        clusterdns_k8s_external::setup,
+    ),
     with_metrics(
         clusterdns_kubernetes::NAME,
         clusterdns_kubernetes::setup,

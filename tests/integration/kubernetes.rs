@@ -555,15 +555,17 @@ fn corefile_example_serves_the_training_cluster_from_its_manifest() {
     );
     // k8s_external: the MetalLB address under the outside zone, with the zone's SOA/NS.
     assert_eq!(
-        addresses(&server.udp(
-            "nginx2-service.default.example.org.",
-            RecordType::A
-        )),
+        addresses(&server.udp("nginx2-service.default.example.org.", RecordType::A)),
         [ip("192.168.1.11")].into()
     );
     let soa = server.udp("example.org.", RecordType::SOA);
     assert_eq!(
-        soa.answers[0].data.to_string().split(' ').take(2).collect::<Vec<_>>(),
+        soa.answers[0]
+            .data
+            .to_string()
+            .split(' ')
+            .take(2)
+            .collect::<Vec<_>>(),
         ["ns1.dns.example.org.", "hostmaster.dns.example.org."]
     );
     assert_eq!(

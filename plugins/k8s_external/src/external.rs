@@ -84,13 +84,10 @@ impl External {
         if answers.is_empty() {
             return self.negative(req, zone, view, ResponseCode::NoError);
         }
-        let mut response = Response::reply_to(req, crate::NAME).authoritative();
-        response.flags.truncated = truncated;
-        response.answers = answers.into();
-        if !additionals.is_empty() {
-            response.additionals = additionals.into();
-        }
-        response
+        Response::reply_to(req, crate::NAME)
+            .authoritative()
+            .truncated(truncated)
+            .with_records(answers, additionals)
     }
 
     /// A name error of the service names: the next plugin when `fallthrough` covers the

@@ -100,13 +100,10 @@ impl Kubernetes {
         if answers.is_empty() {
             return self.negative(req, zone, ResponseCode::NoError);
         }
-        let mut response = Response::reply_to(req, crate::NAME).authoritative();
-        response.flags.truncated = truncated;
-        response.answers = answers.into();
-        if !additionals.is_empty() {
-            response.additionals = additionals.into();
-        }
-        response
+        Response::reply_to(req, crate::NAME)
+            .authoritative()
+            .truncated(truncated)
+            .with_records(answers, additionals)
     }
 
     /// Resolves the pieces of an A/AAAA answer, looking CNAME targets outside the zone up

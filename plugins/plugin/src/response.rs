@@ -119,4 +119,22 @@ impl Response {
         self.flags.authoritative = true;
         self
     }
+
+    /// Sets TC: the answer is known to be incomplete (e.g. copied from a truncated lookup).
+    pub fn truncated(mut self, truncated: bool) -> Self {
+        self.flags.truncated = truncated;
+        self
+    }
+
+    /// Fills the answer and additional sections. An empty list leaves its section empty
+    /// without allocating one.
+    pub fn with_records(mut self, answers: Vec<Record>, additionals: Vec<Record>) -> Self {
+        if !answers.is_empty() {
+            self.answers = answers.into();
+        }
+        if !additionals.is_empty() {
+            self.additionals = additionals.into();
+        }
+        self
+    }
 }

@@ -43,6 +43,10 @@ pub enum FakeApiError {
         address: std::net::SocketAddr,
         source: io::Error,
     },
+    /// The TLS settings are unusable (PEM without a certificate or key, a key that does not
+    /// match, ...), or generating test certificates failed.
+    #[error("TLS: {0}")]
+    Tls(String),
     /// Writing the kubeconfig file failed.
     #[error("cannot write kubeconfig {path}: {source}")]
     WriteKubeconfig {

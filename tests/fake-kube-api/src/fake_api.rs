@@ -5,16 +5,18 @@ use std::{net::SocketAddr, path::Path, sync::Arc, time::Duration};
 
 use serde::Serialize;
 use tokio::net::TcpListener;
+use tokio_rustls::TlsAcceptor;
 use tokio_util::sync::CancellationToken;
 
 use crate::{
     error::FakeApiError,
-    kubeconfig::kubeconfig_yaml,
+    kubeconfig::{KubeconfigTls, kubeconfig_yaml},
     listener::Serving,
     requests::RecordedRequest,
     resource::ResourceKind,
     shared::{Settings, Shared, lock},
     store::Store,
+    tls::{TlsConfig, acceptor},
 };
 
 /// Settings for a fake API server before it starts.
@@ -24,6 +26,7 @@ pub struct FakeApiBuilder {
     history_limit: usize,
     bookmark_interval: Duration,
     default_watch_timeout: Duration,
+    tls: Option<TlsConfig>,
 }
 
 impl Default for FakeApiBuilder {
@@ -33,6 +36,7 @@ impl Default for FakeApiBuilder {
             history_limit: 100_000,
             bookmark_interval: Duration::from_secs(1),
             default_watch_timeout: Duration::from_secs(1800),
+            tls: None,
         }
     }
 }
@@ -64,8 +68,16 @@ impl FakeApiBuilder {
         self
     }
 
+    /// Serve HTTPS with this certificate (and, if it names a client CA, require client
+    /// certificates) instead of plain HTTP.
+    pub fn tls(mut self, tls: TlsConfig) -> Self {
+        self.tls = Some(tls);
+        self
+    }
+
     /// Binds 127.0.0.1:port and starts serving.
     pub async fn start(self) -> Result<FakeApi, FakeApiError> {
+        let tls = self.tls.as_ref().map(acceptor).transpose()?;
         let requested = SocketAddr::from(([127, 0, 0, 1], self.port));
         let listener =
             TcpListener::bind(requested)
@@ -88,11 +100,12 @@ impl FakeApiBuilder {
             },
         ));
         let root = CancellationToken::new();
-        let serving = Serving::start(listener, shared.clone(), &root);
+        let serving = Serving::start(listener, shared.clone(), tls.clone(), &root);
         Ok(FakeApi {
             inner: Arc::new(Inner {
                 shared,
                 address,
+                tls,
                 root,
                 serving: tokio::sync::Mutex::new(Some(serving)),
             }),
@@ -110,6 +123,8 @@ pub struct FakeApi {
 struct Inner {
     shared: Arc<Shared>,
     address: SocketAddr,
+    /// `Some` for an HTTPS server.
+    tls: Option<TlsAcceptor>,
     root: CancellationToken,
     /// `None` while down.
     serving: tokio::sync::Mutex<Option<Serving>>,
@@ -137,9 +152,14 @@ impl FakeApi {
         self.inner.address
     }
 
-    /// `http://127.0.0.1:PORT`.
+    /// `http://127.0.0.1:PORT`, or `https://127.0.0.1:PORT` when started with `tls`.
     pub fn url(&self) -> String {
-        format!("http://{}", self.inner.address)
+        let scheme = if self.inner.tls.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        format!("{scheme}://{}", self.inner.address)
     }
 
     /// Creates or updates an object given as JSON (`apiVersion`, `kind`, `metadata.name`
@@ -224,6 +244,7 @@ impl FakeApi {
             *serving = Some(Serving::start(
                 listener,
                 self.inner.shared.clone(),
+                self.inner.tls.clone(),
                 &self.inner.root,
             ));
         }
@@ -275,6 +296,20 @@ impl FakeApi {
         lock(&self.inner.shared.requests).clear();
     }
 
+    /// Why each failed TLS handshake failed so far, in order (an HTTPS server refusing a client
+    /// without a valid client certificate, or a client that did not trust the server).
+    pub fn tls_failures(&self) -> Vec<String> {
+        lock(&self.inner.shared.tls_failures).clone()
+    }
+
+    /// Waits until at least `count` TLS handshakes have failed (the client may see the
+    /// connection close before the server has logged why).
+    pub async fn wait_for_tls_failures(&self, count: usize) {
+        while lock(&self.inner.shared.tls_failures).len() < count {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+
     /// Number of watch responses being streamed now.
     pub fn open_watches(&self) -> usize {
         *self.inner.shared.open_watches.borrow()
@@ -297,17 +332,36 @@ impl FakeApi {
         }
     }
 
-    /// A kubeconfig (YAML) for this server: plain http, a dummy bearer token.
+    /// A kubeconfig (YAML) for this server: its URL, a dummy bearer token, no TLS material.
     pub fn kubeconfig(&self) -> String {
-        kubeconfig_yaml(&self.url())
+        kubeconfig_yaml(&self.url(), None)
+    }
+
+    /// A kubeconfig (YAML) for this server with a CA and optionally a client certificate and
+    /// key embedded (`certificate-authority-data`, `client-certificate-data`,
+    /// `client-key-data`).
+    pub fn kubeconfig_with_tls(&self, tls: &KubeconfigTls) -> String {
+        kubeconfig_yaml(&self.url(), Some(tls))
     }
 
     /// Writes `kubeconfig()` to a file.
     pub fn write_kubeconfig(&self, path: impl AsRef<Path>) -> Result<(), FakeApiError> {
-        let path = path.as_ref();
-        std::fs::write(path, self.kubeconfig()).map_err(|source| FakeApiError::WriteKubeconfig {
-            path: path.to_path_buf(),
-            source,
-        })
+        write(path.as_ref(), &self.kubeconfig())
     }
+
+    /// Writes `kubeconfig_with_tls(tls)` to a file.
+    pub fn write_kubeconfig_with_tls(
+        &self,
+        path: impl AsRef<Path>,
+        tls: &KubeconfigTls,
+    ) -> Result<(), FakeApiError> {
+        write(path.as_ref(), &self.kubeconfig_with_tls(tls))
+    }
+}
+
+fn write(path: &Path, kubeconfig: &str) -> Result<(), FakeApiError> {
+    std::fs::write(path, kubeconfig).map_err(|source| FakeApiError::WriteKubeconfig {
+        path: path.to_path_buf(),
+        source,
+    })
 }

@@ -28,6 +28,8 @@ pub(crate) struct Shared {
     pub open_watches: watch::Sender<usize>,
     pub faults: Mutex<Faults>,
     pub requests: Mutex<Vec<RecordedRequest>>,
+    /// Why each failed TLS handshake failed (HTTPS servers only).
+    pub tls_failures: Mutex<Vec<String>>,
     pub settings: Mutex<Settings>,
     pub snapshots: Mutex<SnapshotCache>,
 }
@@ -42,6 +44,7 @@ impl Shared {
             open_watches: watch::Sender::new(0),
             faults: Mutex::new(Faults::default()),
             requests: Mutex::new(Vec::new()),
+            tls_failures: Mutex::new(Vec::new()),
             settings: Mutex::new(settings),
             snapshots: Mutex::new(SnapshotCache::default()),
         }

@@ -73,12 +73,6 @@ impl Config {
     pub fn primary_zone(&self) -> &str {
         &self.zones[self.primary]
     }
-
-    /// Turns the Pod watch on without `pods verified` (what autopath asks for, see
-    /// [`crate::PodWatchRequest`]). Pod names are still only verified with `pods verified`.
-    pub fn watch_pods(&mut self) {
-        self.scope.pods = true;
-    }
 }
 
 /// Bad values, with CoreDNS's texts.
@@ -529,14 +523,5 @@ mod tests {
             err.starts_with("unable to parse namespace_label selector value: '!': "),
             "{err}"
         );
-    }
-
-    #[test]
-    fn pod_watch_can_be_requested() {
-        let mut config = parsed("kubernetes").unwrap();
-        assert!(!config.scope.pods);
-        config.watch_pods();
-        assert!(config.scope.pods);
-        assert_eq!(config.pods, PodMode::Disabled);
     }
 }

@@ -12,8 +12,8 @@
 //!   `autopath @kubernetes` (§15).
 //! - [`ClusterView`]: read-only access to the cache for `k8s_external` (§14).
 //!
-//! And it reads [`PodWatchRequest`]: a plugin set up before this one (autopath) that needs
-//! the Pod watch fills that slot.
+//! The Pod watch runs only with `pods verified`: autopath's search list needs the pods, and
+//! without `verified` autopath does nothing (§15, T110), so it never asks for them itself.
 #![forbid(unsafe_code)]
 
 pub mod answer;
@@ -51,12 +51,6 @@ pub use view::{ClusterView, EndpointRecord, Fronting, FrontingService};
 
 pub const NAME: &str = "kubernetes";
 
-/// Put into the block's extensions (`slot::<PodWatchRequest>()`) by a plugin set up before
-/// `kubernetes` that needs the Pod watch running (autopath): the watch starts even without
-/// `pods verified`. Pod names are still verified only with `pods verified`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct PodWatchRequest;
-
 /// What setup takes from its environment, replaceable in tests.
 pub struct Environment {
     /// The server's own addresses (§5.2 step 1).
@@ -81,10 +75,7 @@ pub fn setup(s: &mut Setup<'_>) -> Result<(), ConfigError> {
 /// [`setup`] with an explicit environment; returns the cache (tests feed it directly).
 pub fn setup_with(s: &mut Setup<'_>, env: Environment) -> Result<Arc<Cache>, ConfigError> {
     let zones = s.zones();
-    let mut config = config::parse(&mut s.d, &zones)?;
-    if s.block.extensions.slot::<PodWatchRequest>().get().is_some() {
-        config.watch_pods();
-    }
+    let config = config::parse(&mut s.d, &zones)?;
     let metrics = s.metrics().get::<metrics::KubernetesMetrics>();
     let cache = Arc::new(Cache::new(
         CacheOptions {

@@ -89,7 +89,7 @@ pub static DIRECTIVES: &[Directive] = &[
     known("chaos"),
     known("loadbalance"),
     known("tsig"),
-    known("rewrite"),
+    implemented(clusterdns_rewrite::NAME, clusterdns_rewrite::setup),
     with_metrics(
         clusterdns_autopath::NAME,
         clusterdns_autopath::setup,

@@ -103,7 +103,11 @@ pub static DIRECTIVES: &[Directive] = &[
     implemented(clusterdns_minimal::NAME, clusterdns_minimal::setup),
     known("template"),
     known("transfer"),
-    known("hosts"),
+    with_metrics(
+        clusterdns_hosts::NAME,
+        clusterdns_hosts::setup,
+        clusterdns_hosts::register_metrics,
+    ),
     known("route53"),
     known("azure"),
     known("clouddns"),

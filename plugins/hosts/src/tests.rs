@@ -463,11 +463,11 @@ async fn h_cases() {
     }
 }
 
-/// H2: the question is the client's; the records carry the lower-cased name (checked above);
-/// here: the reply does not carry a question of its own, the server copies the request's.
+/// plugins-resolution.md §10.3 (V1), the hosts part: known name answered, other types NODATA
+/// and not passed on, PTR generated, every unknown name handed to the next plugin.
 #[tokio::test]
 async fn v1_hosts_with_fallthrough() {
-    // plugins-resolution.md §10.3: `hosts { 172.16.0.3 webservice1.com; fallthrough }`.
+    // `hosts { 172.16.0.3 webservice1.com; fallthrough }`.
     let (plugin, _t) = build(
         &format!("hosts {NO_FILE} {{\n172.16.0.3 webservice1.com\nfallthrough\n}}"),
         &["."],

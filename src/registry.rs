@@ -101,7 +101,11 @@ pub static DIRECTIVES: &[Directive] = &[
     known("dnssec"),
     known("tls"),
     implemented(clusterdns_minimal::NAME, clusterdns_minimal::setup),
-    known("template"),
+    with_metrics(
+        clusterdns_template::NAME,
+        clusterdns_template::setup,
+        clusterdns_template::register_metrics,
+    ),
     known("transfer"),
     with_metrics(
         clusterdns_hosts::NAME,

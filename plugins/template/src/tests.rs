@@ -594,3 +594,56 @@ fn cname_rdata_parses_relative_targets_as_absolute() {
         RData::CNAME(CNAME(hickory_proto::rr::Name::from_ascii("b.").unwrap()))
     );
 }
+
+/// Every `~~~ corefile` example of the README: its `template` lines set up in a block with
+/// the example's zone (the server's own test runs the whole Corefiles).
+#[test]
+fn readme_examples_set_up() {
+    let readme = include_str!("../README.md");
+    let mut examples = 0;
+    let mut blocks = readme.split("~~~ corefile\n").skip(1);
+    while let Some(rest) = blocks.next() {
+        let block = rest.split("~~~").next().unwrap_or_default();
+        let mut lines = block.lines();
+        let zone = lines
+            .next()
+            .and_then(|l| l.split_whitespace().next())
+            .expect("a server block key");
+        let mut snippet = String::new();
+        let mut depth = 0;
+        for line in lines {
+            let trimmed = line.trim();
+            if depth == 0 && !trimmed.starts_with("template") {
+                continue;
+            }
+            depth += trimmed.matches('{').count() as i32 - trimmed.matches('}').count() as i32;
+            snippet.push_str(trimmed);
+            snippet.push('\n');
+        }
+        assert!(!snippet.is_empty(), "{block}");
+        let t = set_up(&snippet, &[zone]).unwrap_or_else(|e| panic!("{e}\n{snippet}"));
+        assert_eq!(t.block.plugins.len(), 1);
+        examples += 1;
+    }
+    assert_eq!(examples, 6);
+}
+
+#[tokio::test]
+async fn readme_reverse_example_answers() {
+    let (plugin, _t) = handler(
+        "template IN PTR {\nmatch \"^(?P<d>[0-9]+)[.](?P<c>[0-9]+)[.](?P<b>[0-9]+)[.]10[.]in-addr[.]arpa[.]$\"\nanswer \"{{ .Name }} 60 IN PTR ip-10-{{ .Group.b }}-{{ .Group.c }}-{{ .Group.d }}.example.\"\n}",
+        &["10.in-addr.arpa"],
+        None,
+    );
+    let r = serve(
+        plugin,
+        u1(),
+        &query("3.2.1.10.in-addr.arpa.", RecordType::PTR).build(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        records(&r.answers),
+        ["3.2.1.10.in-addr.arpa. 60 IN PTR ip-10-1-2-3.example."]
+    );
+}

@@ -601,8 +601,7 @@ fn cname_rdata_parses_relative_targets_as_absolute() {
 fn readme_examples_set_up() {
     let readme = include_str!("../README.md");
     let mut examples = 0;
-    let mut blocks = readme.split("~~~ corefile\n").skip(1);
-    while let Some(rest) = blocks.next() {
+    for rest in readme.split("~~~ corefile\n").skip(1) {
         let block = rest.split("~~~").next().unwrap_or_default();
         let mut lines = block.lines();
         let zone = lines

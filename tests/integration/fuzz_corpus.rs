@@ -46,3 +46,19 @@ fn manifests_corpus_never_panics() {
         clusterdns_kubernetes::source::fuzz_manifest(&data);
     }
 }
+
+#[test]
+fn hosts_corpus_never_panics() {
+    for (name, data) in corpus("hosts") {
+        eprintln!("hosts corpus: {name}");
+        clusterdns_hosts::fuzz_hosts_file(&data);
+    }
+}
+
+#[test]
+fn rewrite_corpus_never_panics() {
+    for (name, data) in corpus("rewrite") {
+        eprintln!("rewrite corpus: {name}");
+        clusterdns_rewrite::fuzz_rewrite(&data);
+    }
+}

@@ -558,6 +558,18 @@ fn corefile_example_serves_the_training_cluster_from_its_manifest() {
         addresses(&server.udp("nginx2-service.default.example.org.", RecordType::A)),
         [ip("192.168.1.11")].into()
     );
+    // hosts and rewrite, the course's two hand-written variants: a pinned outside name, and
+    // an in-cluster name served from it with the client's own name on the answer.
+    assert_eq!(
+        addresses(&server.udp("webservice1.com.", RecordType::A)),
+        [ip("172.16.0.3")].into()
+    );
+    let rewritten = server.udp("web-service.cluster.local.", RecordType::A);
+    assert_eq!(addresses(&rewritten), [ip("172.16.0.3")].into());
+    assert_eq!(
+        rewritten.answers[0].name.to_string(),
+        "web-service.cluster.local."
+    );
     let soa = server.udp("example.org.", RecordType::SOA);
     assert_eq!(
         soa.answers[0]

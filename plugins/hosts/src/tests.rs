@@ -637,35 +637,11 @@ fn fuzz_entry_survives_garbage() {
 /// built by the server's `readme_examples` integration test).
 #[test]
 fn readme_examples_parse() {
-    let readme = include_str!("../README.md");
-    let mut examples = 0;
-    let mut lines = readme.lines();
-    while let Some(line) = lines.next() {
-        if !matches!(line.trim_end(), "```corefile" | "~~~ corefile") {
-            continue;
-        }
-        let block: Vec<&str> = lines
-            .by_ref()
-            .take_while(|l| !matches!(l.trim_end(), "```" | "~~~"))
-            .collect();
-        let start = block
-            .iter()
-            .position(|l| l.trim_start().starts_with("hosts"))
-            .expect("a hosts line");
-        let mut stanza = vec![block[start].trim()];
-        if block[start].trim_end().ends_with('{') {
-            stanza.extend(
-                block[start + 1..]
-                    .iter()
-                    .map(|l| l.trim())
-                    .take_while(|l| *l != "}"),
-            );
-            stanza.push("}");
-        }
-        let text = stanza.join("\n");
-        parse(&mut test_util::dispenser(&text), &[".".to_string()])
+    let examples = test_util::readme_examples(include_str!("../README.md"), "hosts");
+    for example in &examples {
+        let text = &example.stanza;
+        parse(&mut test_util::dispenser(text), &[".".to_string()])
             .unwrap_or_else(|e| panic!("{text}: {e}"));
-        examples += 1;
     }
-    assert!(examples >= 4, "{examples}");
+    assert!(examples.len() >= 4, "{}", examples.len());
 }

@@ -95,45 +95,23 @@ async fn the_view_published_after_setup_is_read_per_query() {
 /// `readme_examples` integration test).
 #[test]
 fn readme_examples_parse() {
-    let readme = include_str!("../README.md");
-    let mut examples = 0;
-    let mut lines = readme.lines();
-    while let Some(line) = lines.next() {
-        if line.trim_end() != "~~~ corefile" {
-            continue;
-        }
-        let block: Vec<&str> = lines
-            .by_ref()
-            .take_while(|l| l.trim_end() != "~~~")
-            .collect();
+    let examples = plugin::test_util::readme_examples(include_str!("../README.md"), "k8s_external");
+    for example in &examples {
         assert!(
-            block
-                .iter()
+            example
+                .block
+                .lines()
                 .any(|l| l.trim_start().starts_with("kubernetes")),
-            "{block:?}"
+            "{}",
+            example.block
         );
-        let start = block
-            .iter()
-            .position(|l| l.trim_start().starts_with("k8s_external"))
-            .expect("a k8s_external line");
-        let mut stanza = vec![block[start].trim()];
-        if block[start].trim_end().ends_with('{') {
-            stanza.extend(
-                block[start + 1..]
-                    .iter()
-                    .map(|l| l.trim())
-                    .take_while(|l| *l != "}"),
-            );
-            stanza.push("}");
-        }
-        let text = stanza.join("\n");
+        let text = &example.stanza;
         let config = parse(
-            &mut plugin::test_util::dispenser(&text),
+            &mut plugin::test_util::dispenser(text),
             &["example.org.".to_string()],
         )
         .unwrap_or_else(|e| panic!("{text}: {e}"));
         assert!(config.zones.contains(&"example.org.".to_string()));
-        examples += 1;
     }
-    assert_eq!(examples, 2);
+    assert_eq!(examples.len(), 2);
 }

@@ -16,7 +16,9 @@ use crate::response::Response;
 use crate::setup::{BlockConfig, InstanceServices, ServerKey, Setup};
 use crate::{Dispenser, Token};
 
+mod readme;
 mod stub_resolver;
+pub use readme::{ReadmeExample, readme_examples};
 pub use stub_resolver::{StubAnswer, StubResolver};
 
 /// A query builder.

@@ -592,32 +592,11 @@ fn fuzz_entry_never_panics_on_samples() {
 /// Every `rewrite` line or block in the README's corefile examples parses.
 #[test]
 fn readme_examples_parse() {
-    let readme = include_str!("../README.md");
-    let mut examples = 0;
-    let mut lines = readme.lines();
-    while let Some(line) = lines.next() {
-        if !matches!(line.trim_end(), "```corefile" | "~~~ corefile") {
-            continue;
-        }
-        let block: Vec<&str> = lines
-            .by_ref()
-            .take_while(|l| !matches!(l.trim_end(), "```" | "~~~"))
-            .collect();
-        let mut stanza = Vec::new();
-        let mut in_block = false;
-        for l in block.iter().map(|l| l.trim()) {
-            if in_block {
-                stanza.push(l);
-                in_block = l != "}";
-            } else if l.starts_with("rewrite") {
-                stanza.push(l);
-                in_block = l.ends_with('{');
-            }
-        }
-        let text = stanza.join("\n");
-        let rules = parse(&mut dispenser(&text)).unwrap_or_else(|e| panic!("{text}: {e}"));
+    let examples = plugin::test_util::readme_examples(include_str!("../README.md"), "rewrite");
+    for example in &examples {
+        let text = &example.stanza;
+        let rules = parse(&mut dispenser(text)).unwrap_or_else(|e| panic!("{text}: {e}"));
         assert!(!rules.is_empty(), "{text}");
-        examples += 1;
     }
-    assert_eq!(examples, 4);
+    assert_eq!(examples.len(), 4);
 }

@@ -36,13 +36,13 @@ pub mod wire;
 pub mod writer;
 pub mod zones;
 
-pub use chain::{Chain, Next, Plugin};
+pub use chain::{Chain, Next, OwnedNext, Plugin};
 pub use dispenser::{Dispenser, ParseError};
 pub use error::{ConfigError, Error, Failure};
 pub use fallthrough::Fallthrough;
 pub use reply::{Outcome, Reply};
 pub use request::{Request, Transport};
-pub use response::{Response, Section};
+pub use response::{Response, Section, SectionIter};
 pub use setup::{BlockConfig, ServerKey, Setup};
 pub use token::Token;
 pub use upstream::Upstream;

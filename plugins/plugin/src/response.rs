@@ -2,25 +2,54 @@
 
 use std::sync::Arc;
 
-use hickory_proto::op::{Edns, ResponseCode};
+use hickory_proto::op::{Edns, Query, ResponseCode};
 use hickory_proto::rr::Record;
 
 use crate::request::Request;
 
 /// One section of a reply. Records are shared, so a cache hit or a reordering plugin clones an
-/// `Arc`, never the records.
+/// `Arc`, never the records; a reordering (loadbalance) is kept as a permutation beside them.
 #[derive(Clone, Debug, Default)]
 pub struct Section {
     records: Arc<[Record]>,
+    /// Presentation order: indexes into `records`. `None` is stored order.
+    order: Option<Arc<[u16]>>,
 }
 
 impl Section {
+    /// The records in stored order, whatever [`Section::with_order`] chose. What the client
+    /// sees is [`Section::iter`].
     pub fn records(&self) -> &[Record] {
         &self.records
     }
 
-    pub fn iter(&self) -> std::slice::Iter<'_, Record> {
-        self.records.iter()
+    /// The records in the order they are sent.
+    pub fn iter(&self) -> SectionIter<'_> {
+        SectionIter {
+            records: &self.records,
+            order: self.order.as_deref(),
+            next: 0,
+        }
+    }
+
+    /// The same records presented in `order` (indexes into the stored order), e.g. shuffled
+    /// by loadbalance. An `order` that is not a permutation of the records is ignored: a
+    /// section never loses or repeats a record.
+    pub fn with_order(&self, order: Vec<u16>) -> Section {
+        if !is_permutation(&order, self.records.len()) {
+            return self.clone();
+        }
+        Section {
+            records: self.records.clone(),
+            order: Some(order.into()),
+        }
+    }
+
+    /// The presentation order as indexes into [`Section::records`].
+    pub fn order(&self) -> impl Iterator<Item = usize> + '_ {
+        let len = self.records.len();
+        let ordered = self.order.as_deref();
+        (0..len).map(move |i| ordered.map_or(i, |o| usize::from(o[i])))
     }
 
     pub fn len(&self) -> usize {
@@ -30,12 +59,65 @@ impl Section {
     pub fn is_empty(&self) -> bool {
         self.records.is_empty()
     }
+
+    /// The records in presentation order, copied (for plugins that change them).
+    pub fn to_vec(&self) -> Vec<Record> {
+        self.iter().cloned().collect()
+    }
+}
+
+fn is_permutation(order: &[u16], len: usize) -> bool {
+    if order.len() != len {
+        return false;
+    }
+    let mut seen = vec![false; len];
+    order.iter().all(|&i| {
+        let i = usize::from(i);
+        i < len && !std::mem::replace(&mut seen[i], true)
+    })
+}
+
+/// Iterator over a [`Section`] in presentation order.
+pub struct SectionIter<'a> {
+    records: &'a [Record],
+    order: Option<&'a [u16]>,
+    next: usize,
+}
+
+impl<'a> Iterator for SectionIter<'a> {
+    type Item = &'a Record;
+
+    fn next(&mut self) -> Option<&'a Record> {
+        let at = self.next;
+        self.next += 1;
+        match self.order {
+            Some(order) => order.get(at).map(|&i| &self.records[usize::from(i)]),
+            None => self.records.get(at),
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let left = self.records.len().saturating_sub(self.next);
+        (left, Some(left))
+    }
+}
+
+impl ExactSizeIterator for SectionIter<'_> {}
+
+impl<'a> IntoIterator for &'a Section {
+    type Item = &'a Record;
+    type IntoIter = SectionIter<'a>;
+
+    fn into_iter(self) -> SectionIter<'a> {
+        self.iter()
+    }
 }
 
 impl From<Vec<Record>> for Section {
     fn from(records: Vec<Record>) -> Self {
         Section {
             records: records.into(),
+            order: None,
         }
     }
 }
@@ -45,13 +127,17 @@ impl<const N: usize> From<[Record; N]> for Section {
     fn from(records: [Record; N]) -> Self {
         Section {
             records: Arc::from(records),
+            order: None,
         }
     }
 }
 
 impl From<Arc<[Record]>> for Section {
     fn from(records: Arc<[Record]>) -> Self {
-        Section { records }
+        Section {
+            records,
+            order: None,
+        }
     }
 }
 
@@ -80,6 +166,13 @@ pub struct Response {
     pub edns: Option<Edns>,
     /// The plugin that produced the reply (`coredns_dns_responses_total{plugin}`).
     pub plugin: &'static str,
+    /// When set, every record (the OPT aside) is sent with this TTL instead of its own:
+    /// cache makes a reply's TTLs uniform and counts them down on hits without copying the
+    /// stored records (plugins-resolution.md §2.4). Read TTLs through [`Response::ttl_of`].
+    pub uniform_ttl: Option<u32>,
+    /// The question to send instead of the client's, when a plugin must show the client the
+    /// question it actually answered (a `continue` rewrite, plugins-resolution.md R10).
+    pub question: Option<Query>,
 }
 
 impl Response {
@@ -99,6 +192,8 @@ impl Response {
             additionals: Section::default(),
             edns: None,
             plugin,
+            uniform_ttl: None,
+            question: None,
         }
     }
 
@@ -108,6 +203,11 @@ impl Response {
             rcode,
             ..Response::reply_to(req, "")
         }
+    }
+
+    /// The TTL `record` (one of this reply's) is sent with.
+    pub fn ttl_of(&self, record: &Record) -> u32 {
+        self.uniform_ttl.unwrap_or(record.ttl)
     }
 
     pub fn with_rcode(mut self, rcode: ResponseCode) -> Self {

@@ -144,9 +144,9 @@ pub fn encode_limited(
     out.extend_from_slice(&[0; HEADER_LEN]);
     {
         let mut writer = Writer::new(out);
-        if let Some(query) = req.query() {
-            // The question as the client wrote it (RFC 1035 §4.1.2); its labels are what most
-            // answer names point to.
+        if let Some(query) = resp.question.as_ref().or(req.query()) {
+            // The question as the client wrote it (RFC 1035 §4.1.2), unless a plugin answered
+            // another one on purpose; its labels are what most answer names point to.
             writer.name(query.name());
             writer.u16(u16::from(query.query_type()));
             writer.u16(u16::from(query.query_class()));
@@ -167,7 +167,12 @@ pub fn encode_limited(
         'sections: for (index, section) in sections.into_iter().enumerate() {
             for record in section.iter() {
                 let mark = writer.mark();
-                writer.record(record)?;
+                match resp.uniform_ttl {
+                    Some(ttl) if record.record_type() != RecordType::OPT => {
+                        writer.record_with_ttl(record, ttl)?
+                    }
+                    _ => writer.record(record)?,
+                }
                 if writer.len() > budget {
                     writer.rollback(mark);
                     truncated = true;
@@ -244,7 +249,11 @@ fn rdata_wire_len(data: &RData) -> usize {
 /// Counted, not encoded: this runs for every query the `prometheus` and `log` plugins see.
 pub fn uncompressed_len(req: &Request, resp: &Response) -> usize {
     // QNAME, then QTYPE and QCLASS (RFC 1035 §4.1.2).
-    let question = req.query().map_or(0, |q| name_wire_len(q.name()) + 4);
+    let question = resp
+        .question
+        .as_ref()
+        .or(req.query())
+        .map_or(0, |q| name_wire_len(q.name()) + 4);
     // NAME, then TYPE, CLASS, TTL, RDLENGTH (10 octets) and RDATA (RFC 1035 §4.1.3).
     let records: usize = [&resp.answers, &resp.authorities, &resp.additionals]
         .into_iter()
@@ -262,6 +271,7 @@ pub fn uncompressed_len(req: &Request, resp: &Response) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::response::Section;
 
     fn header(flags_hi: u8, counts: [u16; 4]) -> Vec<u8> {
         let mut p = vec![0x12, 0x34, flags_hi, 0];
@@ -309,6 +319,90 @@ mod tests {
         let mut out = Vec::new();
         header_only_reply(&header(0x01, [2, 0, 0, 0]), ResponseCode::FormErr, &mut out);
         assert_eq!(out, vec![0x12, 0x34, 0x81, 0x01, 0, 0, 0, 0, 0, 0, 0, 0]);
+    }
+
+    fn decoded(req: &Request, resp: &Response) -> hickory_proto::op::Message {
+        let mut out = Vec::new();
+        encode_reply(req, resp, &mut out).unwrap();
+        hickory_proto::op::Message::from_vec(&out).unwrap()
+    }
+
+    fn a(name: &str, ttl: u32, last: u8) -> Record {
+        Record::from_rdata(
+            Name::from_ascii(name).unwrap(),
+            ttl,
+            RData::A(std::net::Ipv4Addr::new(192, 0, 2, last).into()),
+        )
+    }
+
+    #[test]
+    fn uniform_ttl_replaces_every_ttl_but_the_opts() {
+        let req = crate::test_util::query("a.example.", RecordType::A)
+            .edns(1232, false)
+            .build();
+        let mut resp = Response::reply_to(&req, "test");
+        resp.answers = vec![a("a.example.", 300, 1), a("a.example.", 20, 2)].into();
+        // A type the writer hands to hickory takes the same path.
+        resp.additionals = vec![Record::from_rdata(
+            Name::from_ascii("a.example.").unwrap(),
+            77,
+            RData::CAA(hickory_proto::rr::rdata::CAA::new_issue(
+                false,
+                None,
+                Vec::new(),
+            )),
+        )]
+        .into();
+        resp.uniform_ttl = Some(17);
+        let message = decoded(&req, &resp);
+        let ttls: Vec<u32> = message
+            .answers
+            .iter()
+            .chain(&message.additionals)
+            .map(|r| r.ttl)
+            .collect();
+        assert_eq!(ttls, vec![17, 17, 17]);
+        assert_eq!(message.edns.unwrap().max_payload(), 1232);
+    }
+
+    #[test]
+    fn sections_are_written_in_their_presentation_order() {
+        let req = crate::test_util::query("a.example.", RecordType::A).build();
+        let mut resp = Response::reply_to(&req, "test");
+        let stored: Section = vec![
+            a("a.example.", 5, 1),
+            a("a.example.", 5, 2),
+            a("a.example.", 5, 3),
+        ]
+        .into();
+        resp.answers = stored.with_order(vec![2, 0, 1]);
+        let last_octets: Vec<String> = decoded(&req, &resp)
+            .answers
+            .iter()
+            .map(|r| r.data.to_string())
+            .collect();
+        assert_eq!(last_octets, vec!["192.0.2.3", "192.0.2.1", "192.0.2.2"]);
+        // Not a permutation: the stored order stays.
+        assert_eq!(
+            stored.with_order(vec![0, 0, 1]).order().collect::<Vec<_>>(),
+            vec![0, 1, 2]
+        );
+        assert_eq!(
+            stored.with_order(vec![0, 1]).order().collect::<Vec<_>>(),
+            vec![0, 1, 2]
+        );
+    }
+
+    #[test]
+    fn a_question_override_is_what_the_client_sees() {
+        let req = crate::test_util::query("x.example.", RecordType::ANY).build();
+        let mut resp = Response::reply_to(&req, "test");
+        let mut question = req.query().unwrap().clone();
+        question.set_query_type(RecordType::HINFO);
+        resp.question = Some(question);
+        let message = decoded(&req, &resp);
+        assert_eq!(message.queries[0].query_type(), RecordType::HINFO);
+        assert_eq!(uncompressed_len(&req, &resp), HEADER_LEN + 11 + 4);
     }
 
     /// The reference: encode the reply without compression and measure it.

@@ -167,11 +167,17 @@ impl<'a> Writer<'a> {
 
     /// Writes one resource record (RFC 1035 §4.1.3).
     pub fn record(&mut self, record: &Record) -> Result<(), ProtoError> {
+        self.record_with_ttl(record, record.ttl)
+    }
+
+    /// Writes one resource record with `ttl` in place of its own: how a cache hit shows the
+    /// remaining lifetime without copying the stored record (plugins-resolution.md §2.4).
+    pub fn record_with_ttl(&mut self, record: &Record, ttl: u32) -> Result<(), ProtoError> {
         let start = self.mark();
         self.name(&record.name);
         self.u16(u16::from(record.record_type()));
         self.u16(u16::from(record.dns_class));
-        self.u32(record.ttl);
+        self.u32(ttl);
         let length_at = self.out.len();
         self.u16(0);
         let written = match &record.data {
@@ -222,7 +228,7 @@ impl<'a> Writer<'a> {
         if !written {
             // Everything else (OPT, CAA, HINFO, …): hickory writes the whole record.
             self.rollback(start);
-            return self.foreign(record);
+            return self.foreign(record, ttl);
         }
         let rdlength = self.out.len() - length_at - 2;
         let Ok(rdlength) = u16::try_from(rdlength) else {
@@ -239,7 +245,7 @@ impl<'a> Writer<'a> {
     }
 
     /// A record hickory encodes, with uncompressed names, copied in.
-    fn foreign(&mut self, record: &Record) -> Result<(), ProtoError> {
+    fn foreign(&mut self, record: &Record, ttl: u32) -> Result<(), ProtoError> {
         thread_local! {
             static SCRATCH: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
         }
@@ -249,10 +255,21 @@ impl<'a> Writer<'a> {
             let mut encoder = BinEncoder::new(&mut buf);
             encoder.set_name_encoding(NameEncoding::Uncompressed);
             record.emit(&mut encoder)?;
+            if ttl != record.ttl {
+                // NAME (uncompressed), TYPE, CLASS, then the TTL (RFC 1035 §4.1.3).
+                let at = name_len(&record.name) + 4;
+                buf[at..at + 4].copy_from_slice(&ttl.to_be_bytes());
+            }
             self.out.extend_from_slice(&buf);
             Ok(())
         })
     }
+}
+
+/// Wire length of `name` without compression: each label with its length octet, then the
+/// root's zero octet (RFC 1035 §3.1).
+fn name_len(name: &Name) -> usize {
+    name.iter().map(|label| 1 + label.len()).sum::<usize>() + 1
 }
 
 /// The labels of a name as byte slices, on the stack for names of up to 16 labels (nearly

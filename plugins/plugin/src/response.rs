@@ -172,7 +172,7 @@ pub struct Response {
     pub uniform_ttl: Option<u32>,
     /// The question to send instead of the client's, when a plugin must show the client the
     /// question it actually answered (a `continue` rewrite, plugins-resolution.md R10).
-    pub question: Option<Query>,
+    pub question: Option<Box<Query>>,
 }
 
 impl Response {

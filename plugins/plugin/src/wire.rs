@@ -144,7 +144,7 @@ pub fn encode_limited(
     out.extend_from_slice(&[0; HEADER_LEN]);
     {
         let mut writer = Writer::new(out);
-        if let Some(query) = resp.question.as_ref().or(req.query()) {
+        if let Some(query) = resp.question.as_deref().or(req.query()) {
             // The question as the client wrote it (RFC 1035 §4.1.2), unless a plugin answered
             // another one on purpose; its labels are what most answer names point to.
             writer.name(query.name());
@@ -251,7 +251,7 @@ pub fn uncompressed_len(req: &Request, resp: &Response) -> usize {
     // QNAME, then QTYPE and QCLASS (RFC 1035 §4.1.2).
     let question = resp
         .question
-        .as_ref()
+        .as_deref()
         .or(req.query())
         .map_or(0, |q| name_wire_len(q.name()) + 4);
     // NAME, then TYPE, CLASS, TTL, RDLENGTH (10 octets) and RDATA (RFC 1035 §4.1.3).
@@ -399,7 +399,7 @@ mod tests {
         let mut resp = Response::reply_to(&req, "test");
         let mut question = req.query().unwrap().clone();
         question.set_query_type(RecordType::HINFO);
-        resp.question = Some(question);
+        resp.question = Some(Box::new(question));
         let message = decoded(&req, &resp);
         assert_eq!(message.queries[0].query_type(), RecordType::HINFO);
         assert_eq!(uncompressed_len(&req, &resp), HEADER_LEN + 11 + 4);

@@ -80,10 +80,24 @@ fn echoed_option(code: EdnsCode) -> bool {
     matches!(u16::from(code), 3 | 9 | 10 | 11 | 12)
 }
 
-/// The OPT record of a reply, per corefile.md §7.3: present only when the query had one;
-/// version 0, the query's (clamped) size, DO copied from the query, extended rcode bits.
+/// The OPT record of a reply, per corefile.md §7.3 and plugins-resolution.md §0.4 step 1:
+/// with a query OPT, version 0, the query's (clamped) size, DO copied from the query, extended
+/// rcode bits. Without one, an OPT a plugin put in the reply stays as the plugin built it (a
+/// rewrite `edns0` rule added one to the query it sent on, §4.6).
 fn reply_opt(req: &Request, resp: &Response, with_options: bool) -> Option<Record> {
-    let query_edns = req.edns()?;
+    let Some(query_edns) = req.edns() else {
+        let own = resp.edns.as_ref()?;
+        let mut edns = if with_options {
+            own.clone()
+        } else {
+            let mut bare = Edns::new();
+            bare.set_max_payload(own.max_payload());
+            bare
+        };
+        edns.set_version(0);
+        edns.set_rcode_high(resp.rcode.high());
+        return Some(Record::from(&edns));
+    };
     let mut edns = match &resp.edns {
         _ if !with_options => Edns::new(),
         Some(own) => own.clone(),
@@ -102,6 +116,19 @@ fn reply_opt(req: &Request, resp: &Response, with_options: bool) -> Option<Recor
     edns.set_dnssec_ok(req.do_bit());
     edns.set_rcode_high(resp.rcode.high());
     Some(Record::from(&edns))
+}
+
+/// The largest reply `req`'s client accepts. A query that came without EDNS but was sent on
+/// with an OPT by a plugin (rewrite `edns0`, plugins-resolution.md §4.6) is answered within
+/// that OPT's size over UDP, as CoreDNS sizes the reply from the query it modified in place.
+fn reply_size_limit(req: &Request, resp: &Response) -> usize {
+    let limit = usize::from(req.max_reply_size());
+    match (&resp.edns, req.edns(), req.transport()) {
+        (Some(own), None, crate::request::Transport::Udp) => {
+            limit.max(usize::from(own.max_payload()))
+        }
+        _ => limit,
+    }
 }
 
 fn header_flags(req: &Request, resp: &Response, truncated: bool) -> [u8; 2] {
@@ -127,7 +154,7 @@ pub fn encode_reply(
     resp: &Response,
     out: &mut Vec<u8>,
 ) -> Result<Encoded, ProtoError> {
-    encode_limited(req, resp, usize::from(req.max_reply_size()), out)
+    encode_limited(req, resp, reply_size_limit(req, resp), out)
 }
 
 /// [`encode_reply`] with an explicit size limit.

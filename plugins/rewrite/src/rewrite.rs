@@ -211,10 +211,11 @@ impl Rewrite {
         };
         apply_rules(&mut response, &plan.responses);
         if response.edns.is_none()
-            && req.edns().is_none()
             && let Some(sent) = &plan.edns
         {
-            // The query we sent had an OPT the client's did not: the reply carries one (§4.6).
+            // The server mirrors the OPT of the query as CoreDNS modified it in place (§0.4
+            // step 1, §4.6): the one we sent on, with the rules' `local` codes mirrored too.
+            // A client without EDNS gets it as well.
             let mut edns = created_opt();
             edns.options_mut().options = sent
                 .options()
@@ -301,6 +302,9 @@ fn apply_rules(response: &mut Response, rules: &[ResponseRule]) {
     }
     let mut rcode = response.rcode;
     let mut any = false;
+    // The records are copied anyway: a uniform TTL (a cache hit) becomes their own, so a ttl
+    // rule clamps what the client would have seen.
+    let uniform_ttl = response.uniform_ttl.take();
     for section in [
         &mut response.authorities,
         &mut response.answers,
@@ -310,8 +314,11 @@ fn apply_rules(response: &mut Response, rules: &[ResponseRule]) {
             continue;
         }
         any = true;
-        let mut records = section.records().to_vec();
+        let mut records = section.to_vec();
         for record in &mut records {
+            if let Some(ttl) = uniform_ttl {
+                record.ttl = ttl;
+            }
             for rule in rules.iter().rev() {
                 rule.apply(record, &mut rcode);
             }
@@ -374,8 +381,12 @@ impl Plugin for Rewrite {
             Some(rewritten) => Reply::pending(async move {
                 let outcome = next.serve(&rewritten).await;
                 if !plan.post_processing() {
-                    // §4.2 step 5: only continue rules without response rules matched.
-                    return outcome;
+                    // §4.2 step 5: only continue rules without response rules matched, and
+                    // the client sees the question that was answered (R10).
+                    return outcome.map(|mut response| {
+                        response.question = rewritten.query().cloned().map(Box::new);
+                        response
+                    });
                 }
                 let outcome = if plan.cnames.is_empty() {
                     outcome

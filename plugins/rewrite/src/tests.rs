@@ -330,13 +330,15 @@ async fn r8_ttl_rule_stops() {
 async fn r9_r10_type_rules() {
     let echo = Echo::new();
     let req = query("x.example.", RecordType::ANY).build();
-    run(plugin("rewrite type ANY HINFO"), echo.clone(), &req)
+    let stopped = run(plugin("rewrite type ANY HINFO"), echo.clone(), &req)
         .await
         .unwrap();
     assert_eq!(echo.seen.lock().unwrap()[0].1, RecordType::HINFO);
+    // R9: a stop rule restores the client's question.
+    assert_eq!(sent(&req, &stopped).queries[0].query_type(), RecordType::ANY);
 
     let echo = Echo::new();
-    run(
+    let continued = run(
         plugin("rewrite continue type ANY HINFO"),
         echo.clone(),
         &req,
@@ -344,6 +346,18 @@ async fn r9_r10_type_rules() {
     .await
     .unwrap();
     assert_eq!(echo.seen.lock().unwrap()[0].1, RecordType::HINFO);
+    // R10: without post-processing the client sees the question that was answered.
+    assert_eq!(
+        sent(&req, &continued).queries[0].query_type(),
+        RecordType::HINFO
+    );
+}
+
+/// The reply as the server encodes it for `req`'s client.
+fn sent(req: &Request, response: &Response) -> hickory_proto::op::Message {
+    let mut out = Vec::new();
+    plugin::wire::encode_reply(req, response, &mut out).unwrap();
+    hickory_proto::op::Message::from_vec(&out).unwrap()
 }
 
 #[tokio::test]
@@ -422,8 +436,19 @@ async fn r14_r15_edns0_local() {
     let seen = echo.seen.lock().unwrap()[0].3.clone().expect("OPT created");
     assert_eq!(seen.max_payload(), 4096);
     assert_eq!(local_option(&seen, 0xffee), Some(b"abcd".to_vec()));
-    let reply_opt = got.edns.expect("reply carries an OPT");
-    assert_eq!(local_option(&reply_opt, 0xffee), Some(b"abcd".to_vec()));
+    let reply_opt = got.edns.as_ref().expect("reply carries an OPT");
+    assert_eq!(local_option(reply_opt, 0xffee), Some(b"abcd".to_vec()));
+    // §4.6: the client that sent no EDNS gets that OPT and a 4096-octet UDP limit.
+    let on_wire = sent(&req, &got);
+    assert_eq!(on_wire.edns.as_ref().map(|e| e.max_payload()), Some(4096));
+    let mut big = got.clone();
+    big.answers = (0..40u8)
+        .map(|i| Record::from_rdata(req.qname(), 5, RData::A(rdata::A::new(192, 0, 2, i))))
+        .collect::<Vec<_>>()
+        .into();
+    let on_wire = sent(&req, &big);
+    assert!(!on_wire.metadata.truncation, "40 A records fit in 4096 octets");
+    assert_eq!(on_wire.answers.len(), 40);
 
     let echo = Echo::new();
     let req = query("a.example.", RecordType::A).edns(1232, false).build();
@@ -447,6 +472,21 @@ async fn r14_r15_edns0_local() {
             .and_then(|e| local_option(e, 0xffee))
             .is_none()
     );
+}
+
+#[tokio::test]
+async fn local_codes_are_mirrored_to_a_client_that_sent_an_opt() {
+    // §4.6 "Registered local codes are added to the set of options the server mirrors".
+    let echo = Echo::new();
+    let req = query("a.example.", RecordType::A).edns(1232, true).build();
+    let got = run(plugin("rewrite edns0 local set 0xffee abcd"), echo, &req)
+        .await
+        .unwrap();
+    let on_wire = sent(&req, &got);
+    let opt = on_wire.edns.as_ref().expect("OPT");
+    assert_eq!(local_option(opt, 0xffee), Some(b"abcd".to_vec()));
+    assert_eq!(opt.max_payload(), 1232, "the client's own size");
+    assert!(opt.flags().dnssec_ok);
 }
 
 #[tokio::test]

@@ -1,0 +1,30 @@
+//! One query as the fake upstream received it.
+
+use std::net::SocketAddr;
+use std::time::Instant;
+
+use hickory_proto::op::Message;
+
+/// The transport a query came in on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Proto {
+    Udp,
+    Tcp,
+    Tls,
+}
+
+/// One query received: what the script decides on and what [`crate::FakeUpstream::seen`]
+/// returns.
+#[derive(Debug, Clone)]
+pub struct Seen {
+    pub proto: Proto,
+    /// The client's address and source port (TCP/TLS: the connection's), so a test can count
+    /// the distinct sockets a forwarder used.
+    pub source: SocketAddr,
+    /// The query, decoded.
+    pub message: Message,
+    /// The query exactly as received (TCP/TLS: without the length prefix).
+    pub wire: Vec<u8>,
+    /// When it was read.
+    pub at: Instant,
+}

@@ -10,6 +10,7 @@ mod fuzz;
 mod matcher;
 mod rewrite;
 mod rule;
+mod spliced;
 
 use plugin::{ConfigError, Dispenser, Setup};
 

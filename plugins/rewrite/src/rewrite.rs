@@ -13,6 +13,7 @@ use crate::answer::{NameMap, ResponseRule};
 use crate::edns0::{Revert, created_opt};
 use crate::matcher::Matcher;
 use crate::rule::{Auto, CnameRule, Kind, Mode, Rule};
+use crate::spliced;
 
 /// EDNS option codes the server mirrors into a reply without OPT (§0.4 step 1).
 const MIRRORED: [u16; 5] = [3, 9, 10, 11, 12];
@@ -182,6 +183,13 @@ impl Rewrite {
         };
         let mut query = Query::query(name, plan.qtype.unwrap_or(original.query_type()));
         query.set_query_class(plan.qclass.unwrap_or(original.query_class()));
+        // Only the question changes unless an edns0 rule or a `bufsize` clamp before us
+        // changed the OPT: then the message is encoded again.
+        let same_opt =
+            plan.edns.is_none() && req.edns().map(|e| e.max_payload()) == req.edns_udp_size();
+        let spliced = same_opt
+            .then(|| spliced::with_question(req.wire(), &query))
+            .flatten();
         message.queries = vec![query];
         if let Some(edns) = plan.edns.clone() {
             message.set_edns(edns);
@@ -190,7 +198,10 @@ impl Rewrite {
         if let (Some(edns), Some(size)) = (message.edns.as_mut(), req.edns_udp_size()) {
             edns.set_max_payload(size);
         }
-        let wire = Bytes::from(message.to_vec().ok()?);
+        let wire = match spliced {
+            Some(wire) => wire,
+            None => Bytes::from(message.to_vec().ok()?),
+        };
         Some(Request::from_message(
             message,
             wire,

@@ -335,7 +335,10 @@ async fn r9_r10_type_rules() {
         .unwrap();
     assert_eq!(echo.seen.lock().unwrap()[0].1, RecordType::HINFO);
     // R9: a stop rule restores the client's question.
-    assert_eq!(sent(&req, &stopped).queries[0].query_type(), RecordType::ANY);
+    assert_eq!(
+        sent(&req, &stopped).queries[0].query_type(),
+        RecordType::ANY
+    );
 
     let echo = Echo::new();
     let continued = run(
@@ -447,7 +450,10 @@ async fn r14_r15_edns0_local() {
         .collect::<Vec<_>>()
         .into();
     let on_wire = sent(&req, &big);
-    assert!(!on_wire.metadata.truncation, "40 A records fit in 4096 octets");
+    assert!(
+        !on_wire.metadata.truncation,
+        "40 A records fit in 4096 octets"
+    );
     assert_eq!(on_wire.answers.len(), 40);
 
     let echo = Echo::new();

@@ -46,7 +46,10 @@ pub fn parse(d: &mut Dispenser, block_zones: &[String]) -> Result<HostsConfig, C
             config.path = PathBuf::from(path);
             check_file(d, &config.path)?;
         }
-        let zones: Vec<String> = args.map(|z| plugin::zones::normalize(&z)).collect();
+        // A CIDR stands for its reverse zones (plugins-resolution.md §0.3).
+        let zones: Vec<String> = args
+            .flat_map(|z| plugin::reverse_zones::expand(&z))
+            .collect();
         if !zones.is_empty() {
             config.zones = zones;
         }

@@ -55,6 +55,18 @@ fn options_parse_like_coredns() {
             }),
         ),
         (
+            // A CIDR zone is its reverse zones (plugins-resolution.md §0.3).
+            format!("hosts {NO_FILE} 10.0.0.0/23 2001:db8::/32"),
+            Ok(HostsConfig {
+                zones: vec![
+                    "0.0.10.in-addr.arpa.".into(),
+                    "1.0.10.in-addr.arpa.".into(),
+                    "8.b.d.0.1.0.0.2.ip6.arpa.".into(),
+                ],
+                ..defaults()
+            }),
+        ),
+        (
             format!(
                 "hosts {NO_FILE} {{\n10.0.0.1 example.org www.example.org\nttl 60\nno_reverse\nreload 0\n::1 v6.example\nfallthrough in-addr.arpa\nfallthrough_unsupported\n}}"
             ),

@@ -108,7 +108,7 @@ pub fn parse(d: &mut Dispenser, block_zones: &[String]) -> Result<Config, Config
 fn expand<S: AsRef<str>>(zones: &[S]) -> Vec<String> {
     zones
         .iter()
-        .flat_map(|z| clusterdns_kubernetes::zones::expand(z.as_ref()))
+        .flat_map(|z| plugin::reverse_zones::expand(z.as_ref()))
         .collect()
 }
 

@@ -8,7 +8,6 @@ use plugin::{ConfigError, Dispenser, Fallthrough};
 
 use crate::settings::{ApiSettings, Kubeconfig, TlsFiles, WatchScope};
 use crate::source::selector::LabelSelector;
-use crate::zones;
 
 /// `pods disabled|insecure|verified` (§7).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -46,7 +45,7 @@ impl Config {
     pub fn new(zones: Vec<String>) -> Result<Config, KubernetesError> {
         let primary = zones
             .iter()
-            .position(|z| !zones::is_reverse(z))
+            .position(|z| !plugin::reverse_zones::is_reverse(z))
             .ok_or(KubernetesError::NoForwardZone)?;
         Ok(Config {
             zones,
@@ -154,9 +153,14 @@ pub fn parse(d: &mut Dispenser, block_zones: &[String]) -> Result<Config, Config
 fn parse_stanza(d: &mut Dispenser, block_zones: &[String]) -> Result<Config, ConfigError> {
     let args = d.remaining_args();
     let zones: Vec<String> = if args.is_empty() {
-        block_zones.iter().flat_map(|z| zones::expand(z)).collect()
+        block_zones
+            .iter()
+            .flat_map(|z| plugin::reverse_zones::expand(z))
+            .collect()
     } else {
-        args.iter().flat_map(|z| zones::expand(z)).collect()
+        args.iter()
+            .flat_map(|z| plugin::reverse_zones::expand(z))
+            .collect()
     };
     let mut config = Config::new(zones).map_err(ConfigError::invalid)?;
     let mut multicluster = false;

@@ -36,7 +36,6 @@ pub mod startup;
 #[cfg(feature = "test-util")]
 pub mod test_support;
 pub mod view;
-pub mod zones;
 
 use std::net::IpAddr;
 use std::sync::Arc;

@@ -10,7 +10,6 @@ use crate::cache::{Entry, Index};
 use crate::config::{Config, PodMode};
 use crate::objects::{Service, ServiceKind, parse_ip};
 use crate::qname::{self, Kind, Parsed, Shape};
-use crate::zones;
 
 /// No such name (§4 rows 7, 8, 10): NXDOMAIN after the fallthrough and unsynced checks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -174,7 +173,7 @@ impl<'a> Lookup<'a> {
             Shape::Name(parsed) => parsed,
         };
         // Service-shaped names inside a reverse zone (§4 row 7).
-        if zones::is_reverse(name_lower) {
+        if plugin::reverse_zones::is_reverse(name_lower) {
             return Err(NameError);
         }
         if !self.namespace_exposed(parsed.namespace) {

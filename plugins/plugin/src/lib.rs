@@ -24,6 +24,7 @@ pub mod readiness;
 pub mod reply;
 pub mod request;
 pub mod response;
+pub mod reverse_zones;
 pub mod search_path;
 pub mod setup;
 pub mod subrequest;

@@ -4,7 +4,6 @@ use hickory_proto::op::ResponseCode;
 use hickory_proto::rr::{DNSClass, RecordType};
 use regex::Regex;
 
-use plugin::zones::normalize;
 use plugin::{Dispenser, Fallthrough, ParseError};
 
 use crate::mnemonics;
@@ -86,7 +85,8 @@ fn parse_rule(d: &mut Dispenser, block_zones: &[String]) -> Result<Rule, ParseEr
         .flat_map(|arg| {
             arg.trim_matches(|c| c == '\'' || c == '"')
                 .split_whitespace()
-                .map(normalize)
+                // A CIDR stands for its reverse zones (plugins-resolution.md §0.3).
+                .flat_map(plugin::reverse_zones::expand)
                 .collect::<Vec<_>>()
         })
         .collect();

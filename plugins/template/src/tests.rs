@@ -223,6 +223,9 @@ fn zones_default_to_the_block_and_are_normalised() {
         &["example.org", "Example.NET"],
     );
     assert_eq!(c.zones, ["example.org.", "example.net."]);
+    // A CIDR zone is its reverse zones (plugins-resolution.md §0.3).
+    let c = config("template IN PTR 10.0.0.0/24 {\nrcode NXDOMAIN\n}", &["."]);
+    assert_eq!(c.zones, ["0.0.10.in-addr.arpa."]);
     let c = config(
         "template ANY ANY \" a.Example.com  b.example.com\tc.example.com \" {\nrcode NXDOMAIN\n}\ntemplate IN A a.example.com d.example {\nrcode NXDOMAIN\n}",
         &["."],

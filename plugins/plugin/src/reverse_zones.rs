@@ -1,9 +1,9 @@
-//! The plugin's zone arguments: names, and CIDRs that stand for reverse zones
-//! (kubernetes.md §8: `10.0.0.0/17` expands to the reverse zones covering it).
+//! Zone arguments that are CIDRs stand for reverse zones (plugins-resolution.md §0.3,
+//! kubernetes.md §8: `10.0.0.0/17` expands to the reverse zones covering it).
 
 use std::net::IpAddr;
 
-use plugin::zones::normalize;
+use crate::zones::normalize;
 
 /// The zones one argument stands for: a CIDR expands to its reverse zones (several when the
 /// mask is not on an octet or nibble boundary), anything else is a lower-case FQDN.

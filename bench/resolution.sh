@@ -1,0 +1,182 @@
+#!/usr/bin/env bash
+# dnsperf benchmark of forward + cache (issue 4), on loopback only, against unbound and dnsmasq
+# configured the same way (forward everything to one local upstream, cache the answers) in the
+# same run. The upstream is NSD serving `bench.example.` (a wildcard A record) and
+# `search.example.` (nothing but its apex: every other name is NXDOMAIN with the SOA).
+#
+#   bench/resolution.sh [SECONDS]      # default 20 s per measurement
+#
+# Three workloads, each alternated RUNS times (default 3) over the three servers:
+# - hits:     100 external names, asked again and again (cache hits after the first round);
+# - misses:   names never asked before (u<N>.r<run>.bench.example), so every query is forwarded;
+# - nxdomain: the ndots:5 search-path pattern (api.github.com.<ns>.svc.search.example and
+#             friends), 1,000 names, NXDOMAIN with SOA, cached by the denial cache.
+# Writes the figures into bench/README.md between the RESULTS:resolution markers.
+DURATION="${1:-20}"
+source "$(dirname "$0")/lib.sh"
+if ! need unbound || ! need dnsmasq; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq unbound dnsmasq >/dev/null
+fi
+cargo build --release --quiet -p clusterdns
+BIN="$PWD/target/release/clusterdns"
+
+# The upstream, on CPU 1 beside dnsperf: the same for the three servers.
+UP_PORT="$(free_port)"
+cat > "$WORK/bench.zone" <<ZONE
+\$ORIGIN bench.example.
+\$TTL 300
+@  IN SOA ns.bench.example. admin.bench.example. 1 3600 600 86400 300
+@  IN NS  ns.bench.example.
+ns IN A   192.0.2.53
+*  IN A   192.0.2.1
+ZONE
+start_nsd "$UP_PORT" bench.example. "$WORK/bench.zone"
+UP_DIR="$WORK/nsd-$UP_PORT"
+cat > "$UP_DIR/search.zone" <<ZONE
+\$ORIGIN search.example.
+\$TTL 300
+@  IN SOA ns.search.example. admin.search.example. 1 3600 600 86400 300
+@  IN NS  ns.bench.example.
+ZONE
+cat >> "$UP_DIR/nsd.conf" <<NSDCONF
+zone:
+    name: search.example.
+    zonefile: search.zone
+NSDCONF
+kill "$NSD_PID"; wait "$NSD_PID" 2>/dev/null || true
+taskset -c 1 nsd -d -c "$UP_DIR/nsd.conf" > "$UP_DIR/stdout.log" 2>&1 &
+PIDS+=("$!")
+wait_dns "$UP_PORT" www.bench.example
+
+# clusterdns: forward + cache with their defaults.
+CD_PORT="$(free_port)"
+cat > "$WORK/Corefile" <<COREFILE
+.:$CD_PORT {
+    bind 127.0.0.1
+    errors
+    cache
+    forward . 127.0.0.1:$UP_PORT
+}
+COREFILE
+taskset -c 0 "$BIN" -conf "$WORK/Corefile" -quiet > "$WORK/clusterdns.log" 2>&1 &
+PIDS+=("$!")
+
+# unbound: one thread, forwarding only (no recursion, no DNSSEC validation), caches of the
+# same order as ours (10,000 entries each), no prefetch.
+UB_PORT="$(free_port)"
+cat > "$WORK/unbound.conf" <<UNBOUND
+server:
+    interface: 127.0.0.1
+    port: $UB_PORT
+    num-threads: 1
+    so-reuseport: no
+    do-ip6: no
+    access-control: 127.0.0.0/8 allow
+    do-not-query-localhost: no
+    module-config: "iterator"
+    qname-minimisation: no
+    chroot: ""
+    username: ""
+    directory: "$WORK"
+    pidfile: "$WORK/unbound.pid"
+    use-syslog: no
+    logfile: "$WORK/unbound.log"
+    verbosity: 0
+    msg-cache-size: 16m
+    rrset-cache-size: 32m
+    outgoing-range: 4096
+    num-queries-per-thread: 2048
+    ratelimit: 0
+    ip-ratelimit: 0
+forward-zone:
+    name: "."
+    forward-addr: 127.0.0.1@$UP_PORT
+remote-control:
+    control-enable: no
+UNBOUND
+taskset -c 0 unbound -d -c "$WORK/unbound.conf" > "$WORK/unbound.stdout" 2>&1 &
+PIDS+=("$!")
+
+# dnsmasq: the same upstream only, its largest usual cache.
+DM_PORT="$(free_port)"
+taskset -c 0 dnsmasq -k --no-resolv --no-hosts --no-poll --user=root --pid-file="$WORK/dnsmasq.pid" \
+    --listen-address=127.0.0.1 --bind-interfaces --port="$DM_PORT" \
+    --server="127.0.0.1#$UP_PORT" --cache-size=10000 --dns-forward-max=1000 \
+    > "$WORK/dnsmasq.log" 2>&1 &
+PIDS+=("$!")
+
+for port in "$CD_PORT" "$UB_PORT" "$DM_PORT"; do wait_dns "$port" www.bench.example; done
+
+# Query files.
+for i in $(seq 100); do echo "www$i.bench.example A"; done > "$WORK/hits.queries"
+python3 - "$WORK" <<'PY'
+import sys
+work = sys.argv[1]
+# ndots:5 search list of a pod in namespace ns<k>: every external name is first tried with
+# these suffixes, all NXDOMAIN.
+names = ["api.github.com", "storage.googleapis.com", "registry-1.docker.io", "s3.amazonaws.com"]
+with open(f"{work}/nxdomain.queries", "w") as out:
+    count = 0
+    k = 0
+    while count < 1000:
+        for name in names:
+            for suffix in (f"ns{k}.svc.search.example", "svc.search.example", f"zone{k}.search.example"):
+                out.write(f"{name}{k}.{suffix} A\n")
+                count += 1
+        k += 1
+PY
+RUNS="${RUNS:-3}"
+for run in $(seq "$RUNS"); do
+    for server in cd ub dm; do
+        # Unique per run and server: every query of the misses workload is a miss.
+        awk -v r="$run$server" 'BEGIN { for (i = 0; i < 3000000; i++) printf "u%d.%s.bench.example A\n", i, r }' \
+            > "$WORK/misses-$run-$server.queries"
+    done
+done
+
+# Warm the caches for the hit workloads.
+for port in "$CD_PORT" "$UB_PORT" "$DM_PORT"; do
+    for file in hits nxdomain; do
+        taskset -c 1 dnsperf -s 127.0.0.1 -p "$port" -d "$WORK/$file.queries" -n 1 >/dev/null 2>&1
+    done
+done
+
+RESULTS="$WORK/results.md"
+echo "Measured $(date -u +%Y-%m-%d) with \`bench/resolution.sh $DURATION\` on $(machine): ${DURATION}s per run, dnsperf -c 4 -q ${OUTSTANDING:-200} and the upstream (NSD) pinned to CPU 1, each server pinned to CPU 0; unbound $(unbound -V | awk 'NR == 1 { print $2 }'), dnsmasq $(dnsmasq --version | awk 'NR == 1 { print $3 }')." > "$RESULTS"
+
+# The query file of workload $1 in round $2 for server $3 (misses: fresh names per round).
+query_file() {
+    if [ "$1" = misses ]; then echo "$WORK/misses-$2-$3.queries"; else echo "$WORK/$1.queries"; fi
+}
+
+median() { tr ' ' '\n' <<<"$1" | grep . | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+
+# One workload: RUNS rounds of clusterdns, unbound, dnsmasq; table rows and median ratios.
+run_workload() {
+    local name="$1" target="$2" rows="" ub_ratios="" dm_ratios="" run
+    for run in $(seq "$RUNS"); do
+        read -r CD_QPS CD_AVG CD_SD CD_LOST <<<"$(measure "$CD_PORT" "$(query_file "$name" "$run" cd)")"
+        read -r UB_QPS UB_AVG UB_SD UB_LOST <<<"$(measure "$UB_PORT" "$(query_file "$name" "$run" ub)")"
+        read -r DM_QPS DM_AVG DM_SD DM_LOST <<<"$(measure "$DM_PORT" "$(query_file "$name" "$run" dm)")"
+        ub_ratios="$ub_ratios $(awk -v a="$CD_QPS" -v b="$UB_QPS" 'BEGIN { printf "%.2f", a / b }')"
+        dm_ratios="$dm_ratios $(awk -v a="$CD_QPS" -v b="$DM_QPS" 'BEGIN { printf "%.2f", a / b }')"
+        rows="$rows| $run | $(printf '%.0f' "$CD_QPS") | ${CD_AVG}s | $CD_LOST | $(printf '%.0f' "$UB_QPS") | ${UB_AVG}s | $UB_LOST | $(printf '%.0f' "$DM_QPS") | ${DM_AVG}s | $DM_LOST |
+"
+    done
+    {
+        echo
+        echo "$3"
+        echo
+        echo "| run | clusterdns q/s | avg latency | lost | unbound q/s | avg latency | lost | dnsmasq q/s | avg latency | lost |"
+        echo "|---|---|---|---|---|---|---|---|---|---|"
+        printf '%s' "$rows"
+        echo
+        echo "Median clusterdns / unbound rate: **$(median "$ub_ratios")x** (target ≥ ${target}x); clusterdns / dnsmasq: **$(median "$dm_ratios")x**."
+    } >> "$RESULTS"
+}
+run_workload hits 1.2 "Cache hits for external names (100 names, \`www<N>.bench.example A\`):"
+run_workload misses 1.0 "Cache misses forwarded to the local upstream (every name new):"
+run_workload nxdomain 1.2 "NXDOMAIN search-path names through the cache (1,000 names of the ndots:5 pattern):"
+cat "$RESULTS"
+write_results resolution "$RESULTS"

@@ -82,8 +82,15 @@ impl FakeUpstream {
         self.shared.seen()
     }
 
+    /// How many queries have arrived (those not recorded included).
     pub fn count(&self) -> usize {
         self.shared.count()
+    }
+
+    /// Whether queries are kept for [`FakeUpstream::seen`] (on at start). Turn it off for
+    /// long benchmark runs so memory stays flat; [`FakeUpstream::count`] still counts.
+    pub fn set_recording(&self, on: bool) {
+        self.shared.set_recording(on);
     }
 
     /// Change behaviour mid-test; queries read from now on get the new script.

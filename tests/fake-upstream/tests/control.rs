@@ -209,3 +209,43 @@ async fn drop_stops_serving() {
     .await;
     assert!(unreachable.is_ok(), "the UDP socket closed");
 }
+
+#[tokio::test]
+async fn a_panicking_script_costs_one_answer_not_the_server() {
+    let fake = FakeUpstream::start(|seen| {
+        assert_ne!(
+            seen.message.metadata.id, 1,
+            "the test's script rejects ID 1"
+        );
+        Action::Reply(replies::reply(&seen.message))
+    })
+    .await
+    .unwrap();
+    let socket = udp_client(fake.addr()).await;
+    socket.send(&wire(&query(1, "a.test."))).await.unwrap();
+    socket.send(&wire(&query(2, "a.test."))).await.unwrap();
+    assert_eq!(decode(&recv_datagram(&socket).await).metadata.id, 2);
+    let mut stream = tcp_client(fake.addr()).await;
+    write_frame(&mut stream, &wire(&query(1, "a.test."))).await;
+    write_frame(&mut stream, &wire(&query(3, "a.test."))).await;
+    assert_eq!(
+        decode(&read_frame(&mut stream).await.unwrap()).metadata.id,
+        3
+    );
+    assert_eq!(fake.count(), 4);
+}
+
+#[tokio::test]
+async fn without_recording_queries_are_counted_not_kept() {
+    let fake = FakeUpstream::start(replies::echo_a(60, FIRST))
+        .await
+        .unwrap();
+    udp_exchange(fake.addr(), &query(1, "a.test.")).await;
+    fake.set_recording(false);
+    udp_exchange(fake.addr(), &query(2, "a.test.")).await;
+    fake.set_recording(true);
+    udp_exchange(fake.addr(), &query(3, "a.test.")).await;
+    assert_eq!(fake.count(), 3);
+    let ids: Vec<u16> = fake.seen().iter().map(|s| s.message.metadata.id).collect();
+    assert_eq!(ids, vec![1, 3]);
+}

@@ -53,6 +53,10 @@ async fn reply_gets_the_query_id_and_is_recorded() {
     assert_eq!(seen[0].message.metadata.id, 4242);
     assert_eq!(seen[0].wire, wire(&query));
     assert!(seen[0].source.ip().is_loopback());
+    assert!(seen[0].asks("www.example.org.", RecordType::A));
+    assert!(!seen[0].asks("www.example.org.", RecordType::AAAA));
+    assert!(!seen[0].asks("example.org.", RecordType::A));
+    assert!(!seen[0].asks("not a name..", RecordType::A));
 }
 
 #[tokio::test]

@@ -249,3 +249,11 @@ async fn without_recording_queries_are_counted_not_kept() {
     let ids: Vec<u16> = fake.seen().iter().map(|s| s.message.metadata.id).collect();
     assert_eq!(ids, vec![1, 3]);
 }
+
+#[test]
+fn a_fake_can_be_shared_between_tasks() {
+    fn shareable<T: Send + Sync + 'static>() {}
+    shareable::<FakeUpstream>();
+    shareable::<fake_upstream::Seen>();
+    shareable::<Action>();
+}

@@ -179,3 +179,32 @@ async fn a_connection_cut_mid_frame_does_not_stop_the_server() {
         3
     );
 }
+
+#[tokio::test]
+async fn delay_on_a_connection_holds_later_queries_behind_it() {
+    let delay = std::time::Duration::from_millis(200);
+    let fake = FakeUpstream::start(move |seen| {
+        let answer = Action::Reply(replies::reply(&seen.message));
+        if seen.message.metadata.id == 1 {
+            Action::delayed(delay, answer)
+        } else {
+            answer
+        }
+    })
+    .await
+    .unwrap();
+    let mut stream = tcp_client(fake.addr()).await;
+    let sent = std::time::Instant::now();
+    write_frame(&mut stream, &wire(&query(1, "slow.test."))).await;
+    write_frame(&mut stream, &wire(&query(2, "fast.test."))).await;
+    assert_eq!(
+        decode(&read_frame(&mut stream).await.unwrap()).metadata.id,
+        1
+    );
+    assert_eq!(
+        decode(&read_frame(&mut stream).await.unwrap()).metadata.id,
+        2
+    );
+    // A sleep lasts at least its duration, so this bound cannot flake.
+    assert!(sent.elapsed() >= delay);
+}

@@ -87,7 +87,7 @@ pub static DIRECTIVES: &[Directive] = &[
     known("dns64"),
     implemented(clusterdns_any::NAME, clusterdns_any::setup),
     known("chaos"),
-    known("loadbalance"),
+    implemented(clusterdns_loadbalance::NAME, clusterdns_loadbalance::setup),
     known("tsig"),
     implemented(clusterdns_rewrite::NAME, clusterdns_rewrite::setup),
     with_metrics(

@@ -18,6 +18,8 @@ mod upstream;
 pub mod upstream_spec;
 mod zone_arg;
 
+#[cfg(test)]
+mod tests;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -28,8 +28,6 @@ pub enum TlsConfigError {
     NoCertificates(String),
     #[error("no private key found in {0}")]
     NoPrivateKey(String),
-    #[error("no system root certificates found")]
-    NoSystemRoots,
     #[error("TLS configuration: {0}")]
     Rustls(String),
 }
@@ -74,7 +72,13 @@ fn roots(ca: Option<&Path>) -> Result<RootCertStore, TlsConfigError> {
             let found = rustls_native_certs::load_native_certs();
             store.add_parsable_certificates(found.certs);
             if store.is_empty() {
-                return Err(TlsConfigError::NoSystemRoots);
+                // As with Go's empty system pool: every handshake will fail, loudly.
+                plugin::log::warning(
+                    Some("forward"),
+                    format_args!(
+                        "no system root certificates found; tls:// upstreams will fail verification"
+                    ),
+                );
             }
         }
     }

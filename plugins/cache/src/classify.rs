@@ -49,7 +49,9 @@ pub fn answers_question(req: &Request, resp: &Response) -> bool {
     if resp.rcode != ResponseCode::NoError || resp.answers.is_empty() {
         return false;
     }
-    let Some(query) = req.query() else {
+    // The question the reply answers: its own when the plugin says so (§2.2 judges the reply
+    // as written; a mismatch with the query is a drop, counted later).
+    let Some(query) = resp.question.as_deref().or(req.query()) else {
         return false;
     };
     let answer = resp.answers.records();

@@ -129,7 +129,11 @@ pub fn parse(d: &mut Dispenser, block_zones: &[String]) -> Result<CacheConfig, C
             args.remove(0);
         }
         if !args.is_empty() {
-            config.zones = args.iter().map(|z| plugin::zones::normalize(z)).collect();
+            // A CIDR stands for its reverse zones (plugins-resolution.md §0.3).
+            config.zones = args
+                .iter()
+                .flat_map(|z| plugin::reverse_zones::expand(z))
+                .collect();
         }
         let mut serve_stale_seen = false;
         let mut policy_seen = false;

@@ -134,12 +134,20 @@ impl Cache {
                 if let (true, Some(response)) = (refreshed.refreshed, refreshed.response) {
                     return Ok(response);
                 }
-            } else if let Some(verdict) = spawn_verify(state, req, &next, key, &entry, track)
-                && let Ok(Ok(verdict)) = tokio::time::timeout(timeout, verdict).await
-                && verdict.refreshed
-                && let Some(response) = verdict.response
-            {
-                return Ok(response);
+            } else {
+                match spawn_verify(state, req, &next, key, &entry, track) {
+                    Some(verdict) => {
+                        if let Ok(Ok(verdict)) = tokio::time::timeout(timeout, verdict).await
+                            && verdict.refreshed
+                            && let Some(response) = verdict.response
+                        {
+                            return Ok(response);
+                        }
+                    }
+                    // No runtime to run it: the refresh claimed above is released.
+                    None if track => entry.end_refresh(Instant::now(), Default::default(), true),
+                    None => {}
+                }
             }
             Ok(self.stale_answer(req, client, &entry))
         })

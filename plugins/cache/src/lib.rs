@@ -37,6 +37,7 @@ pub fn setup(s: &mut Setup<'_>) -> Result<(), ConfigError> {
     let block_zones = s.zones();
     let config = parse(&mut s.d, &block_zones)?;
     let metrics = s.metrics().get::<CacheMetrics>();
-    s.add_plugin(Cache::new(state::State::new(config, metrics)));
+    let tasks = s.tasks().clone();
+    s.add_plugin(Cache::new(state::State::new(config, metrics, tasks)));
     Ok(())
 }

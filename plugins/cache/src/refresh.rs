@@ -87,9 +87,9 @@ pub fn spawn_refresh(
             .map_or(Duration::ZERO, |s| s.recheck),
     };
     // Nothing outside a runtime could run the refresh (a plugin driven by hand in a test).
-    let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+    if tokio::runtime::Handle::try_current().is_err() {
         return;
-    };
+    }
     if !entry.begin_refresh(Instant::now(), recheck) {
         return;
     }
@@ -98,7 +98,8 @@ pub fn spawn_refresh(
     let entry = entry.clone();
     let next = next.to_owned();
     let down = downstream_request(req, Transport::Tcp);
-    runtime.spawn(async move {
+    let tasks = state.tasks.clone();
+    tasks.spawn(async move {
         let refreshed = refresh(&state, &next, &down, key, kind).await;
         if refreshed && let Some(new) = state.existing(key) {
             // The replacement keeps counting where the old entry was (§2.6).
@@ -176,7 +177,7 @@ pub fn spawn_verify(
     entry: &Arc<Entry>,
     track: bool,
 ) -> Option<oneshot::Receiver<Verified>> {
-    let runtime = tokio::runtime::Handle::try_current().ok()?;
+    tokio::runtime::Handle::try_current().ok()?;
     let (tx, rx) = oneshot::channel();
     let state = state.clone();
     let entry = entry.clone();
@@ -188,7 +189,8 @@ pub fn spawn_verify(
         .config
         .serve_stale
         .map_or(Duration::ZERO, |s| s.recheck);
-    runtime.spawn(async move {
+    let tasks = state.tasks.clone();
+    tasks.spawn(async move {
         let verdict = match next.as_next().serve(&down).await {
             Ok(resp) => {
                 let mut verdict =

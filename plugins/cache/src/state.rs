@@ -68,12 +68,18 @@ pub struct State {
     pub zones_label: Arc<str>,
     /// The `view` label: empty, there are no views in this server.
     pub view_label: Arc<str>,
+    /// The instance's tasks: background refreshes stop with it.
+    pub tasks: plugin::tasks::Tasks,
     /// `serve_stale` DURATION in whole seconds (0: no stale answers).
     stale_up_to: i64,
 }
 
 impl State {
-    pub fn new(config: CacheConfig, metrics: Arc<CacheMetrics>) -> State {
+    pub fn new(
+        config: CacheConfig,
+        metrics: Arc<CacheMetrics>,
+        tasks: plugin::tasks::Tasks,
+    ) -> State {
         let stale_up_to = config
             .serve_stale
             .map_or(0, |s| i64::try_from(s.up_to.as_secs()).unwrap_or(i64::MAX));
@@ -83,6 +89,7 @@ impl State {
             zones_label: Arc::from(config.zones.join(",")),
             view_label: Arc::from(""),
             metrics,
+            tasks,
             stale_up_to,
             config,
         }

@@ -264,7 +264,11 @@ async fn metrics_count_requests_hits_misses_and_entries() {
 /// A state of `corefile` outside any chain, to arrange both stores by hand.
 fn state(corefile: &str) -> State {
     let config = crate::parse(&mut test_util::dispenser(corefile), &[".".to_string()]).unwrap();
-    State::new(config, MetricsHub::new().get::<CacheMetrics>())
+    State::new(
+        config,
+        MetricsHub::new().get::<CacheMetrics>(),
+        plugin::tasks::Tasks::new(),
+    )
 }
 
 fn store(state: &State, req: &plugin::Request, resp: plugin::Response) {

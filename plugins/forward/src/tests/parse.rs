@@ -259,3 +259,39 @@ fn cidr_from_keeps_the_first_zone() {
         "0.10.in-addr.arpa."
     );
 }
+
+/// Hostname upstreams: through the operating system, or through `resolver`.
+#[tokio::test(flavor = "multi_thread")]
+async fn hostname_upstreams() {
+    let c = one("forward . localhost:5353");
+    assert!(!c.upstreams.is_empty());
+    assert!(
+        c.upstreams
+            .iter()
+            .all(|u| u.addr.ip().is_loopback() && u.addr.port() == 5353)
+    );
+
+    let resolver = fake_upstream::FakeUpstream::start(fake_upstream::replies::echo_a(
+        60,
+        std::net::Ipv4Addr::new(192, 0, 2, 53),
+    ))
+    .await
+    .unwrap();
+    let corefile = format!(
+        "forward . tls://ns.test%dns.test {{\nresolver {}\n}}",
+        resolver.addr()
+    );
+    let c = tokio::task::spawn_blocking(move || one(&corefile))
+        .await
+        .unwrap();
+    assert_eq!(c.upstreams.len(), 1);
+    assert_eq!(c.upstreams[0].addr.to_string(), "192.0.2.53:853");
+    assert_eq!(c.upstreams[0].protocol, Protocol::Tls);
+    assert_eq!(c.upstreams[0].server_name.as_deref(), Some("dns.test"));
+    assert!(
+        resolver
+            .seen()
+            .iter()
+            .any(|s| s.asks("ns.test.", hickory_proto::rr::RecordType::AAAA))
+    );
+}

@@ -218,7 +218,6 @@ impl UpstreamTransport {
     /// probe's ID is a success, whatever its rcode.
     pub async fn probe(&self, message: &[u8], force_tcp: bool) -> Result<(), ExchangeError> {
         let id: u16 = rand::random();
-        let deadline = Instant::now() + PROBE_TIMEOUT + PROBE_TIMEOUT;
         if self.tls.is_some() || force_tcp {
             let mut conn = StreamConn::dial(
                 self.addr,
@@ -227,16 +226,9 @@ impl UpstreamTransport {
                 PROBE_DIAL_TIMEOUT,
             )
             .await?;
-            let read_deadline = Instant::now() + PROBE_TIMEOUT;
-            conn.exchange(
-                self.addr,
-                message,
-                id,
-                PROBE_TIMEOUT,
-                read_deadline.min(deadline),
-                false,
-            )
-            .await?;
+            let deadline = Instant::now() + PROBE_TIMEOUT;
+            conn.exchange(self.addr, message, id, PROBE_TIMEOUT, deadline, false)
+                .await?;
         } else {
             let mut conn = UdpConn::dial(self.addr, self.settings.source).map_err(|source| {
                 ExchangeError::Dial {
@@ -244,16 +236,10 @@ impl UpstreamTransport {
                     source,
                 }
             })?;
-            let read_deadline = Instant::now() + PROBE_TIMEOUT;
-            conn.exchange(
-                self.addr,
-                message,
-                id,
-                usize::from(plugin::request::MAX_TCP_SIZE),
-                PROBE_TIMEOUT,
-                read_deadline,
-            )
-            .await?;
+            let deadline = Instant::now() + PROBE_TIMEOUT;
+            let limit = usize::from(plugin::request::MAX_TCP_SIZE);
+            conn.exchange(self.addr, message, id, limit, PROBE_TIMEOUT, deadline)
+                .await?;
         }
         Ok(())
     }

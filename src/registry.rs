@@ -96,7 +96,11 @@ pub static DIRECTIVES: &[Directive] = &[
         clusterdns_autopath::register_metrics,
     ),
     known("acl"),
-    known("cache"),
+    with_metrics(
+        clusterdns_cache::NAME,
+        clusterdns_cache::setup,
+        clusterdns_cache::register_metrics,
+    ),
     known("header"),
     known("dnssec"),
     known("tls"),

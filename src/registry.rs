@@ -133,7 +133,11 @@ pub static DIRECTIVES: &[Directive] = &[
     known("secondary"),
     known("etcd"),
     known("loop"),
-    known("forward"),
+    with_metrics(
+        clusterdns_forward::NAME,
+        clusterdns_forward::setup,
+        clusterdns_forward::register_metrics,
+    ),
     known("grpc"),
     known("erratic"),
     implemented(clusterdns_whoami::NAME, clusterdns_whoami::setup),

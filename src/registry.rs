@@ -132,7 +132,7 @@ pub static DIRECTIVES: &[Directive] = &[
     known("auto"),
     known("secondary"),
     known("etcd"),
-    known("loop"),
+    implemented(clusterdns_loop::NAME, clusterdns_loop::setup),
     with_metrics(
         clusterdns_forward::NAME,
         clusterdns_forward::setup,

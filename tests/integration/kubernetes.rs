@@ -17,13 +17,13 @@ use serde_json::{Value, json};
 use crate::harness::*;
 
 /// A fake API server on its own runtime, alive as long as this value.
-struct Api {
+pub(crate) struct Api {
     api: FakeApi,
-    runtime: tokio::runtime::Runtime,
+    pub(crate) runtime: tokio::runtime::Runtime,
 }
 
 impl Api {
-    fn start() -> Api {
+    pub(crate) fn start() -> Api {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .enable_all()
@@ -35,7 +35,7 @@ impl Api {
         this
     }
 
-    fn apply(&self, object: Value) {
+    pub(crate) fn apply(&self, object: Value) {
         self.api.apply(object).expect("apply");
     }
 
@@ -49,7 +49,7 @@ impl Api {
             .expect("set_down");
     }
 
-    fn kubeconfig(&self, dir: &Path) -> String {
+    pub(crate) fn kubeconfig(&self, dir: &Path) -> String {
         let path = dir.join("kubeconfig");
         self.api.write_kubeconfig(&path).expect("kubeconfig");
         path.display().to_string()
@@ -60,7 +60,7 @@ fn namespace(name: &str) -> Value {
     json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})
 }
 
-fn cluster_ip_service(name: &str, ip: &str) -> Value {
+pub(crate) fn cluster_ip_service(name: &str, ip: &str) -> Value {
     json!({
         "apiVersion": "v1", "kind": "Service",
         "metadata": {"name": name, "namespace": "default"},
@@ -128,7 +128,7 @@ fn start_server(api: &Api, options: &str) -> (Server, Ports) {
     (server, ports)
 }
 
-fn addresses(m: &Message) -> BTreeSet<IpAddr> {
+pub(crate) fn addresses(m: &Message) -> BTreeSet<IpAddr> {
     m.answers
         .iter()
         .filter_map(|r| match &r.data {

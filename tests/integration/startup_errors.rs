@@ -52,8 +52,8 @@ fn corefile_error_catalogue() {
             "plugin/health: address 8080: missing port in address",
         ),
         (
-            ".:PORT {\n    loop\n}\n",
-            "plugin/loop: not supported by this build",
+            ".:PORT {\n    file db.example\n}\n",
+            "plugin/file: not supported by this build",
         ),
     ];
     for (corefile, want) in cases {

@@ -17,15 +17,23 @@ impl Tasks {
         Tasks::default()
     }
 
-    /// Runs `task` until it finishes or the instance stops, whichever comes first.
+    /// Runs `task` until it finishes or the instance stops, whichever comes first. Outside a
+    /// runtime (a configuration that is only checked, never served: the README examples) the
+    /// task is dropped unstarted.
     pub fn spawn(&self, task: impl Future<Output = ()> + Send + 'static) {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
         let cancel = self.cancel.clone();
-        self.tracker.spawn(async move {
-            tokio::select! {
-                _ = cancel.cancelled() => {}
-                _ = task => {}
-            }
-        });
+        self.tracker.spawn_on(
+            async move {
+                tokio::select! {
+                    _ = cancel.cancelled() => {}
+                    _ = task => {}
+                }
+            },
+            &runtime,
+        );
     }
 
     /// Resolves when the instance stops: for loops that want to finish their own way.

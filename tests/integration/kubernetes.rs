@@ -564,6 +564,9 @@ fn corefile_example_serves_the_training_cluster_from_its_manifest() {
         addresses(&server.udp("webservice1.com.", RecordType::A)),
         [ip("172.16.0.3")].into()
     );
+    // `cache 30` caps the hosts TTL (3600) on its way out (plugins-resolution.md §10.3).
+    let pinned = server.udp("webservice1.com.", RecordType::A);
+    assert!(pinned.answers.iter().all(|r| r.ttl <= 30), "{pinned}");
     let rewritten = server.udp("web-service.cluster.local.", RecordType::A);
     assert_eq!(addresses(&rewritten), [ip("172.16.0.3")].into());
     assert_eq!(

@@ -1,7 +1,9 @@
 //! What one `cache` instance owns: its settings, both stores and its metric labels. Shared
 //! (`Arc`) with the background refreshes it starts.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use arc_swap::ArcSwap;
 
 use plugin::Request;
 use plugin::classify::ReplyType;
@@ -72,6 +74,19 @@ pub struct State {
     pub tasks: plugin::tasks::Tasks,
     /// `serve_stale` DURATION in whole seconds (0: no stale answers).
     stale_up_to: i64,
+    /// The counters every lookup touches, per `server` label, found by pointer: a family
+    /// lookup hashes the whole label set, which cost more than the cache lookup itself.
+    lookup_counters: ArcSwap<Vec<(Arc<str>, Arc<LookupCounters>)>>,
+    lookup_counters_added: Mutex<()>,
+}
+
+/// `coredns_cache_requests_total`, `…_misses_total` and `…_hits_total{type}` of one server.
+/// The last three are created when first counted: a series appears once touched (metrics.md).
+pub struct LookupCounters {
+    requests: Counter,
+    misses: OnceLock<Counter>,
+    success_hits: OnceLock<Counter>,
+    denial_hits: OnceLock<Counter>,
 }
 
 impl State {
@@ -92,7 +107,48 @@ impl State {
             tasks,
             stale_up_to,
             config,
+            lookup_counters: ArcSwap::from_pointee(Vec::new()),
+            lookup_counters_added: Mutex::new(()),
         }
+    }
+
+    /// Runs `count` with the lookup counters of `server`, creating them on first use.
+    fn with_lookup_counters(&self, server: &Arc<str>, count: impl FnOnce(&LookupCounters)) {
+        let find = |list: &[(Arc<str>, Arc<LookupCounters>)]| {
+            list.iter()
+                .find(|(s, _)| Arc::ptr_eq(s, server) || **s == **server)
+                .map(|(_, c)| c.clone())
+        };
+        if let Some((_, counters)) = self
+            .lookup_counters
+            .load()
+            .iter()
+            .find(|(s, _)| Arc::ptr_eq(s, server) || **s == **server)
+        {
+            count(counters);
+            return;
+        }
+        let _adding = self
+            .lookup_counters_added
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        let counters = find(&self.lookup_counters.load()).unwrap_or_else(|| {
+            let created = Arc::new(LookupCounters {
+                requests: self
+                    .metrics
+                    .requests
+                    .get_or_create(&self.labels(server))
+                    .clone(),
+                misses: OnceLock::new(),
+                success_hits: OnceLock::new(),
+                denial_hits: OnceLock::new(),
+            });
+            let mut list = Vec::clone(&self.lookup_counters.load());
+            list.push((server.clone(), created.clone()));
+            self.lookup_counters.store(Arc::new(list));
+            created
+        });
+        count(&counters);
     }
 
     pub fn store(&self, kind: StoreKind) -> &Store {
@@ -113,19 +169,35 @@ impl State {
         q: Question<'_>,
         now: tokio::time::Instant,
     ) -> Option<(Arc<Entry>, StoreKind)> {
-        self.counter_of(&self.metrics.requests, server).inc();
         let found = self.find(key, q, now);
-        match &found {
-            Some((_, kind)) => {
+        self.with_lookup_counters(server, |counters| {
+            counters.requests.inc();
+            let hits = |kind| {
                 self.metrics
                     .hits
-                    .get_or_create(&self.store_labels(server, *kind))
-                    .inc();
-            }
-            None => {
-                self.counter_of(&self.metrics.misses, server).inc();
-            }
-        }
+                    .get_or_create(&self.store_labels(server, kind))
+                    .clone()
+            };
+            match &found {
+                Some((_, StoreKind::Success)) => counters
+                    .success_hits
+                    .get_or_init(|| hits(StoreKind::Success))
+                    .inc(),
+                Some((_, StoreKind::Denial)) => counters
+                    .denial_hits
+                    .get_or_init(|| hits(StoreKind::Denial))
+                    .inc(),
+                None => counters
+                    .misses
+                    .get_or_init(|| {
+                        self.metrics
+                            .misses
+                            .get_or_create(&self.labels(server))
+                            .clone()
+                    })
+                    .inc(),
+            };
+        });
         found
     }
 
@@ -214,14 +286,6 @@ impl State {
         family: &prometheus_client::metrics::family::Family<CacheLabels, Counter>,
         server: &Arc<str>,
     ) {
-        self.counter_of(family, server).inc();
-    }
-
-    fn counter_of<'f>(
-        &self,
-        family: &'f prometheus_client::metrics::family::Family<CacheLabels, Counter>,
-        server: &Arc<str>,
-    ) -> impl std::ops::Deref<Target = Counter> + 'f {
-        family.get_or_create(&self.labels(server))
+        family.get_or_create(&self.labels(server)).inc();
     }
 }

@@ -138,6 +138,7 @@ impl Supervisor {
             }
         }
         plugin::log::set_debug(supervisor.current.debug);
+        run_serving_hooks(&mut supervisor.current);
         Ok(supervisor)
     }
 
@@ -253,6 +254,7 @@ impl Supervisor {
         self.listeners.extend(fresh);
         plugin::log::set_debug(next.debug);
         let old = std::mem::replace(&mut self.current, next);
+        run_serving_hooks(&mut self.current);
         retire(old).await;
         Ok(())
     }
@@ -292,6 +294,13 @@ impl Supervisor {
                 let _ = stop.await;
             }
         }
+    }
+}
+
+/// The instance's `Setup::on_serving` hooks, once its listeners serve it.
+fn run_serving_hooks(instance: &mut Instance) {
+    for hook in instance.services.on_serving.drain(..) {
+        hook();
     }
 }
 

@@ -114,3 +114,34 @@ fn a_well_behaved_upstream_keeps_the_server_running() {
     assert_eq!(server.child.try_wait().unwrap(), None, "still running");
     assert!(!server.stdout.text().contains("[FATAL]"));
 }
+
+#[test]
+fn a_loop_introduced_by_a_reload_stops_the_server() {
+    // The new configuration's probe goes out once it serves, so it passes through the new
+    // chain (which forwards back to us), not through the one it replaced.
+    let good = Upstream::start(|seen| {
+        Action::Reply(replies::with_rcode(&seen.message, ResponseCode::NXDomain))
+    });
+    let port = free_port();
+    let server_addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+    let relay = Upstream::start(move |_| Action::Relay(server_addr));
+    let mut server = Server::spawn_with(&corefile(port, good.upstream.addr()), port, &[]);
+    assert!(wait_until(|| good
+        .probes()
+        .iter()
+        .any(|p| is_probe_name(p))));
+    server.write_corefile(&corefile(port, relay.upstream.addr()));
+    server.signal("USR1");
+    assert_eq!(
+        server.wait_exit(),
+        Some(1),
+        "stdout:\n{}",
+        server.stdout.text()
+    );
+    assert!(
+        server
+            .stdout
+            .text()
+            .contains("[FATAL] plugin/loop: Loop (127.0.0.1:")
+    );
+}

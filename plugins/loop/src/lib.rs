@@ -39,17 +39,21 @@ pub fn setup_with(s: &mut Setup<'_>, on_loop: OnLoop) -> Result<(), ConfigError>
     ));
     s.add_plugin(Loop::new(state.clone()));
     match target(&listen_host, port) {
-        // A setup outside a runtime (a config check) serves nothing, so probes nothing.
-        Some(target) if tokio::runtime::Handle::try_current().is_ok() => {
+        // The probe starts once this configuration serves (at start, or when a reload swapped
+        // it in), so it goes through this configuration's chain and not the one it replaced.
+        Some(target) => {
             let probe = state.probe().to_string();
-            s.tasks().spawn(prober::run(state, move || {
-                let probe = probe.clone();
-                async move { exchange(target, &probe, PROBE_TIMEOUT).await }
-            }));
+            let tasks = s.tasks().clone();
+            s.on_serving(move || {
+                tasks.spawn(prober::run(state, move || {
+                    let probe = probe.clone();
+                    async move { exchange(target, &probe, PROBE_TIMEOUT).await }
+                }));
+            });
         }
         // Nothing to send to: the block is not served (a `bind` whose addresses were all
         // excepted), so nothing can loop through it either.
-        _ => state.disable(),
+        None => state.disable(),
     }
     Ok(())
 }

@@ -512,6 +512,13 @@ async fn a_probe_relayed_back_to_us_is_a_loop() {
     };
     let chain = Chain::new(vec![t.block.plugins[0].clone(), Arc::new(relay)]);
     let serving = tokio::spawn(serve_udp(socket, chain));
+    // Nothing is probed until the configuration serves (Setup::on_serving).
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(relayed.load(Ordering::SeqCst), 0, "probed before serving");
+    assert_eq!(t.services.on_serving.len(), 1);
+    for serving_hook in t.services.on_serving.drain(..) {
+        serving_hook();
+    }
     assert!(
         wait_until(|| !fatal.messages().is_empty()).await,
         "no loop reported"

@@ -132,6 +132,8 @@ pub struct InstanceServices {
     /// Awaited (all at once) before the instance's DNS listeners serve it; see
     /// [`Setup::before_serving`].
     pub before_serving: Vec<HookFuture>,
+    /// Run once the instance's DNS listeners serve it; see [`Setup::on_serving`].
+    pub on_serving: Vec<Box<dyn FnOnce() + Send>>,
 }
 
 impl InstanceServices {
@@ -146,6 +148,7 @@ impl InstanceServices {
             reload: None,
             upstream: Upstream::new(),
             before_serving: Vec::new(),
+            on_serving: Vec::new(),
         }
     }
 }
@@ -207,6 +210,14 @@ impl<'a> Setup<'a> {
     /// Shutdown signals still interrupt the wait.
     pub fn before_serving(&mut self, gate: impl Future<Output = ()> + Send + 'static) {
         self.services.before_serving.push(Box::pin(gate));
+    }
+
+    /// Runs `hook` once the instance's DNS listeners serve it: at start after the sockets are
+    /// bound, on reload right after the new zone tables were swapped in (so whatever the hook
+    /// sends to the server reaches this instance, not the one it replaced: loop's probe).
+    /// Not run for an instance that never serves (a failed or interrupted reload).
+    pub fn on_serving(&mut self, hook: impl FnOnce() + Send + 'static) {
+        self.services.on_serving.push(Box::new(hook));
     }
 
     /// Runs `check` once every directive of this block was set up (in registry order, so a

@@ -12,6 +12,7 @@ mod fuzz_corpus;
 mod kubernetes;
 mod readme_examples;
 mod reload;
+mod resolution;
 mod serving;
 mod shutdown;
 mod startup_errors;

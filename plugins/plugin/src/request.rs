@@ -67,7 +67,8 @@ impl Request {
     }
 
     /// Builds a request from an already decoded message (tests, plugins that re-enter the
-    /// server with a new question).
+    /// server with a new question). `wire` must be `message` encoded: forward relays it and
+    /// the reply encoder copies its question.
     pub fn from_message(
         message: Message,
         wire: Bytes,
@@ -214,15 +215,19 @@ impl Request {
 /// goes through hickory's formatter, which escapes the way the rest of the server prints
 /// names (escapes such as `\.` and `\DDD` have no letters to change).
 fn lower_fqdn(name: &Name) -> String {
-    let plain = |b: &u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'*');
-    if !name.iter().all(|label| label.iter().all(plain)) {
-        let mut text = name.to_string();
-        text.make_ascii_lowercase();
-        return text;
-    }
+    let plain = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'*');
+    // One pass for the names queries carry (letters, digits, `-`, `_`, `*`); anything that
+    // needs escaping in presentation form goes through the formatter.
     let mut text = String::with_capacity(name.len() + 1);
     for label in name.iter() {
-        text.extend(label.iter().map(|b| char::from(b.to_ascii_lowercase())));
+        for &b in label {
+            if !plain(b) {
+                let mut text = name.to_string();
+                text.make_ascii_lowercase();
+                return text;
+            }
+            text.push(char::from(b.to_ascii_lowercase()));
+        }
         text.push('.');
     }
     if text.is_empty() {

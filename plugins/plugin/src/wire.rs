@@ -173,8 +173,17 @@ pub fn encode_limited(
         let mut writer = Writer::new(out);
         if let Some(query) = resp.question.as_deref().or(req.query()) {
             // The question as the client wrote it (RFC 1035 §4.1.2), unless a plugin answered
-            // another one on purpose; its labels are what most answer names point to.
-            writer.name(query.name());
+            // another one on purpose; its labels are what most answer names point to. The
+            // client's own bytes are copied when they are at hand.
+            let copied = resp.question.is_none()
+                && req
+                    .wire()
+                    .get(HEADER_LEN..)
+                    .and_then(|question| writer.wire_name(question))
+                    .is_some();
+            if !copied {
+                writer.name(query.name());
+            }
             writer.u16(u16::from(query.query_type()));
             writer.u16(u16::from(query.query_class()));
             counts[0] = 1;

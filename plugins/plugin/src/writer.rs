@@ -87,6 +87,36 @@ impl<'a> Writer<'a> {
         self.name_with(name, false);
     }
 
+    /// Copies a name already in wire form without pointers (a query's question, RFC 1035
+    /// §4.1.2), remembering its labels for later names to point to. `None` (nothing written)
+    /// when `wire` does not start with such a name; returns the bytes it took.
+    pub fn wire_name(&mut self, wire: &[u8]) -> Option<usize> {
+        let mut at = 0;
+        loop {
+            let len = usize::from(*wire.get(at)?);
+            if len == 0 {
+                break;
+            }
+            if len > 63 || at + 1 + len >= wire.len() {
+                return None;
+            }
+            at += 1 + len;
+        }
+        let name = &wire[..=at];
+        let base = self.out.len();
+        let mut label = 0;
+        while name[label] != 0 {
+            let start = base + label;
+            if start <= MAX_POINTER && self.count < MAX_LABELS {
+                self.labels[self.count] = start as u16;
+                self.count += 1;
+            }
+            label += 1 + usize::from(name[label]);
+        }
+        self.out.extend_from_slice(name);
+        Some(name.len())
+    }
+
     fn name_with(&mut self, name: &Name, compress: bool) {
         let labels: smallvec_labels::Labels<'_> = smallvec_labels::Labels::of(name);
         let labels = labels.as_slice();
@@ -288,17 +318,19 @@ mod smallvec_labels {
 
     impl<'a> Labels<'a> {
         pub fn of(name: &'a Name) -> Self {
-            let count = name.num_labels() as usize;
-            if count <= INLINE {
+            // The iterator's length is the label count (`num_labels` would walk a label to
+            // leave out a leading `*`).
+            let iter = name.iter();
+            if iter.len() <= INLINE {
                 let mut labels: [&[u8]; INLINE] = [&[]; INLINE];
                 let mut n = 0;
-                for label in name.iter().take(INLINE) {
+                for label in iter {
                     labels[n] = label;
                     n += 1;
                 }
                 Labels::Inline(labels, n)
             } else {
-                Labels::Heap(name.iter().collect())
+                Labels::Heap(iter.collect())
             }
         }
 

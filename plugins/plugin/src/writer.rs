@@ -19,6 +19,8 @@ use hickory_proto::serialize::binary::{BinEncodable, BinEncoder, NameEncoding};
 /// Pointers are 14-bit offsets (RFC 1035 §4.1.4): labels written beyond this cannot be
 /// pointed to.
 const MAX_POINTER: usize = 0x3FFF;
+/// Labels of a name kept on the stack while it is written.
+const INLINE_LABELS: usize = 16;
 /// Label offsets remembered per message. A reply the server writes has a few names; past
 /// this, names are still written correctly, just less compressed.
 const MAX_LABELS: usize = 96;
@@ -118,8 +120,22 @@ impl<'a> Writer<'a> {
     }
 
     fn name_with(&mut self, name: &Name, compress: bool) {
-        let labels: smallvec_labels::Labels<'_> = smallvec_labels::Labels::of(name);
-        let labels = labels.as_slice();
+        // The labels as byte slices, on the stack for names of up to 16 labels (nearly all);
+        // longer names spill to the heap. The iterator's length is the label count.
+        let mut inline: [&[u8]; INLINE_LABELS] = [&[]; INLINE_LABELS];
+        let spilled: Vec<&[u8]>;
+        let iter = name.iter();
+        let labels: &[&[u8]] = if iter.len() <= INLINE_LABELS {
+            let mut n = 0;
+            for label in iter {
+                inline[n] = label;
+                n += 1;
+            }
+            &inline[..n]
+        } else {
+            spilled = iter.collect();
+            &spilled
+        };
         for (i, label) in labels.iter().enumerate() {
             if compress && let Some(target) = self.find(&labels[i..]) {
                 // 0b11 in the two high bits marks a pointer.
@@ -302,47 +318,6 @@ fn name_len(name: &Name) -> usize {
     name.iter().map(|label| 1 + label.len()).sum::<usize>() + 1
 }
 
-/// The labels of a name as byte slices, on the stack for names of up to 16 labels (nearly
-/// all); longer names spill to the heap.
-mod smallvec_labels {
-    use hickory_proto::rr::Name;
-
-    const INLINE: usize = 16;
-
-    // The inline variant is the point: it lives on the stack for the duration of one write.
-    #[allow(clippy::large_enum_variant)]
-    pub enum Labels<'a> {
-        Inline([&'a [u8]; INLINE], usize),
-        Heap(Vec<&'a [u8]>),
-    }
-
-    impl<'a> Labels<'a> {
-        pub fn of(name: &'a Name) -> Self {
-            // The iterator's length is the label count (`num_labels` would walk a label to
-            // leave out a leading `*`).
-            let iter = name.iter();
-            if iter.len() <= INLINE {
-                let mut labels: [&[u8]; INLINE] = [&[]; INLINE];
-                let mut n = 0;
-                for label in iter {
-                    labels[n] = label;
-                    n += 1;
-                }
-                Labels::Inline(labels, n)
-            } else {
-                Labels::Heap(iter.collect())
-            }
-        }
-
-        pub fn as_slice(&self) -> &[&'a [u8]] {
-            match self {
-                Labels::Inline(labels, n) => &labels[..*n],
-                Labels::Heap(labels) => labels,
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use std::str::FromStr;
@@ -367,6 +342,19 @@ mod tests {
         }
         let message = Message::from_vec(&out).expect("parses");
         (out, message)
+    }
+
+    #[test]
+    fn names_of_more_labels_than_the_stack_holds_are_written_and_compressed() {
+        let long: String = (0..20).map(|i| format!("l{i}.")).collect::<String>() + "example.";
+        let records = [
+            Record::from_rdata(name(&long), 5, RData::A(A::new(10, 0, 0, 1))),
+            Record::from_rdata(name(&long), 5, RData::A(A::new(10, 0, 0, 2))),
+        ];
+        let (wire, message) = round_trip(&records);
+        assert_eq!(message.answers, records);
+        // The second owner is one pointer.
+        assert_eq!(wire.len(), 12 + (long.len() + 1 + 14) + (2 + 14));
     }
 
     #[test]

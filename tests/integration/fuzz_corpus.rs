@@ -62,3 +62,21 @@ fn rewrite_corpus_never_panics() {
         clusterdns_rewrite::fuzz_rewrite(&data);
     }
 }
+
+#[test]
+fn forward_reply_corpus_never_panics() {
+    for (name, data) in corpus("forward_reply") {
+        eprintln!("forward_reply corpus: {name}");
+        clusterdns_forward::fuzz::fuzz_forward_reply(&data);
+    }
+}
+
+/// On the real clock: entries do not expire here (the cache crate's own test runs this
+/// corpus on a paused clock as well).
+#[test]
+fn cache_corpus_never_panics() {
+    for (name, data) in corpus("cache") {
+        eprintln!("cache corpus: {name}");
+        clusterdns_cache::fuzz::fuzz_cache(&data);
+    }
+}

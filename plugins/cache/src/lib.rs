@@ -8,6 +8,8 @@ mod classify;
 mod config;
 mod entry;
 mod error;
+#[doc(hidden)]
+pub mod fuzz;
 mod key;
 mod metrics;
 mod refresh;

@@ -6,6 +6,8 @@
 pub mod config;
 pub mod error;
 mod forward;
+#[doc(hidden)]
+pub mod fuzz;
 mod health;
 mod hostname;
 pub mod metrics;

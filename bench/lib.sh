@@ -19,17 +19,27 @@ fi
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
-# Runs dnsperf on CPU 1 against 127.0.0.1:$1 with query file $2; prints "qps avg stddev lost".
+# CPU time (user + system, in clock ticks) process $1 has used so far, all threads.
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+
+# Runs dnsperf on CPU 1 against 127.0.0.1:$1 with query file $2; prints "qps avg stddev lost",
+# and with a server PID as $3 also the server's busy share of one CPU during the run (0-1).
 measure() {
-    local out
+    local out before after
+    [ -n "${3:-}" ] && before="$(cpu_ticks "$3")"
     out="$(taskset -c 1 dnsperf -s 127.0.0.1 -p "$1" -d "$2" -l "$DURATION" -c 4 -q "${OUTSTANDING:-200}" 2>&1)"
+    [ -n "${3:-}" ] && after="$(cpu_ticks "$3")"
     echo "$out" > "$WORK/dnsperf-$1-$(basename "$2").log"
-    awk '
+    local busy=""
+    if [ -n "${3:-}" ]; then
+        busy="$(awk -v t="$((after - before))" -v hz="$(getconf CLK_TCK)" -v d="$DURATION" 'BEGIN { printf "%.3f", t / hz / d }')"
+    fi
+    awk -v busy="$busy" '
         /Queries lost:/            { lost=$3 }
         /Queries per second:/      { qps=$4 }
         /Average Latency \(s\):/   { avg=$4 }
         /Latency StdDev \(s\):/    { sd=$4 }
-        END { printf "%s %s %s %s\n", qps, avg, sd, lost }' <<<"$out"
+        END { printf "%s %s %s %s %s\n", qps, avg, sd, lost, busy }' <<<"$out"
 }
 
 rss_kib() { ps -o rss= -p "$1" | tr -d ' '; }

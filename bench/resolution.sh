@@ -6,7 +6,8 @@
 #
 #   bench/resolution.sh [SECONDS]      # default 20 s per measurement
 #
-# Three workloads, each alternated RUNS times (default 3) over the three servers:
+# Three workloads (WORKLOADS="hits misses nxdomain" by default), each alternated RUNS times
+# (default 3) over the three servers:
 # - hits:     100 external names, asked again and again (cache hits after the first round);
 # - misses:   names never asked before (u<N>.r<run>.bench.example), so every query is forwarded;
 # - nxdomain: the ndots:5 search-path pattern (api.github.com.<ns>.svc.search.example and
@@ -44,6 +45,9 @@ zone:
     name: search.example.
     zonefile: search.zone
 NSDCONF
+# Answer sections only, as the recursive resolvers a cluster forwards to answer (NSD would add
+# its NS and glue to every reply).
+sed -i 's/^server:$/server:\n    minimal-responses: yes/' "$UP_DIR/nsd.conf"
 kill "$NSD_PID"; wait "$NSD_PID" 2>/dev/null || true
 taskset -c 1 nsd -d -c "$UP_DIR/nsd.conf" > "$UP_DIR/stdout.log" 2>&1 &
 PIDS+=("$!")
@@ -60,7 +64,7 @@ cat > "$WORK/Corefile" <<COREFILE
 }
 COREFILE
 taskset -c 0 "$BIN" -conf "$WORK/Corefile" -quiet > "$WORK/clusterdns.log" 2>&1 &
-PIDS+=("$!")
+CD_PID=$!; PIDS+=("$CD_PID")
 
 # unbound: one thread, forwarding only (no recursion, no DNSSEC validation), caches of the
 # same order as ours (10,000 entries each), no prefetch.
@@ -96,7 +100,7 @@ remote-control:
     control-enable: no
 UNBOUND
 taskset -c 0 unbound -d -c "$WORK/unbound.conf" > "$WORK/unbound.stdout" 2>&1 &
-PIDS+=("$!")
+UB_PID=$!; PIDS+=("$UB_PID")
 
 # dnsmasq: the same upstream only, its largest usual cache.
 DM_PORT="$(free_port)"
@@ -104,7 +108,7 @@ taskset -c 0 dnsmasq -k --no-resolv --no-hosts --no-poll --user=root --pid-file=
     --listen-address=127.0.0.1 --bind-interfaces --port="$DM_PORT" \
     --server="127.0.0.1#$UP_PORT" --cache-size=10000 --dns-forward-max=1000 \
     > "$WORK/dnsmasq.log" 2>&1 &
-PIDS+=("$!")
+DM_PID=$!; PIDS+=("$DM_PID")
 
 for port in "$CD_PORT" "$UB_PORT" "$DM_PORT"; do wait_dns "$port" www.bench.example; done
 
@@ -127,7 +131,8 @@ with open(f"{work}/nxdomain.queries", "w") as out:
         k += 1
 PY
 RUNS="${RUNS:-3}"
-for run in $(seq "$RUNS"); do
+WORKLOADS="${WORKLOADS:-hits misses nxdomain}"
+[[ " $WORKLOADS " == *" misses "* ]] && for run in $(seq "$RUNS"); do
     for server in cd ub dm; do
         # Unique per run and server: every query of the misses workload is a miss.
         awk -v r="$run$server" 'BEGIN { for (i = 0; i < 3000000; i++) printf "u%d.%s.bench.example A\n", i, r }' \
@@ -153,30 +158,43 @@ query_file() {
 median() { tr ' ' '\n' <<<"$1" | grep . | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
 # One workload: RUNS rounds of clusterdns, unbound, dnsmasq; table rows and median ratios.
+# dnsperf has one CPU and can be the bottleneck of the hit workloads: besides the rate, each
+# server's busy share of its CPU is measured, and "capacity" = rate / busy share is the rate it
+# would sustain on a whole CPU (what the load generator could not offer).
 run_workload() {
-    local name="$1" target="$2" rows="" ub_ratios="" dm_ratios="" run
+    local name="$1" target="$2" rows="" ub_ratios="" dm_ratios="" ub_cap="" dm_cap="" run
     for run in $(seq "$RUNS"); do
-        read -r CD_QPS CD_AVG CD_SD CD_LOST <<<"$(measure "$CD_PORT" "$(query_file "$name" "$run" cd)")"
-        read -r UB_QPS UB_AVG UB_SD UB_LOST <<<"$(measure "$UB_PORT" "$(query_file "$name" "$run" ub)")"
-        read -r DM_QPS DM_AVG DM_SD DM_LOST <<<"$(measure "$DM_PORT" "$(query_file "$name" "$run" dm)")"
-        ub_ratios="$ub_ratios $(awk -v a="$CD_QPS" -v b="$UB_QPS" 'BEGIN { printf "%.2f", a / b }')"
-        dm_ratios="$dm_ratios $(awk -v a="$CD_QPS" -v b="$DM_QPS" 'BEGIN { printf "%.2f", a / b }')"
-        rows="$rows| $run | $(printf '%.0f' "$CD_QPS") | ${CD_AVG}s | $CD_LOST | $(printf '%.0f' "$UB_QPS") | ${UB_AVG}s | $UB_LOST | $(printf '%.0f' "$DM_QPS") | ${DM_AVG}s | $DM_LOST |
+        read -r CD_QPS CD_AVG _ CD_LOST CD_BUSY <<<"$(measure "$CD_PORT" "$(query_file "$name" "$run" cd)" "$CD_PID")"
+        read -r UB_QPS UB_AVG _ UB_LOST UB_BUSY <<<"$(measure "$UB_PORT" "$(query_file "$name" "$run" ub)" "$UB_PID")"
+        read -r DM_QPS DM_AVG _ DM_LOST DM_BUSY <<<"$(measure "$DM_PORT" "$(query_file "$name" "$run" dm)" "$DM_PID")"
+        ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+        capacity() { awk -v q="$1" -v b="$2" 'BEGIN { printf "%.0f", (b > 0 ? q / b : 0) }'; }
+        CD_CAP="$(capacity "$CD_QPS" "$CD_BUSY")"; UB_CAP="$(capacity "$UB_QPS" "$UB_BUSY")"; DM_CAP="$(capacity "$DM_QPS" "$DM_BUSY")"
+        ub_ratios="$ub_ratios $(ratio "$CD_QPS" "$UB_QPS")"
+        dm_ratios="$dm_ratios $(ratio "$CD_QPS" "$DM_QPS")"
+        ub_cap="$ub_cap $(ratio "$CD_CAP" "$UB_CAP")"
+        dm_cap="$dm_cap $(ratio "$CD_CAP" "$DM_CAP")"
+        rows="$rows| $run | $(printf '%.0f' "$CD_QPS") | $CD_BUSY | $CD_CAP | ${CD_AVG}s | $CD_LOST | $(printf '%.0f' "$UB_QPS") | $UB_BUSY | $UB_CAP | ${UB_AVG}s | $UB_LOST | $(printf '%.0f' "$DM_QPS") | $DM_BUSY | $DM_CAP | ${DM_AVG}s | $DM_LOST |
 "
     done
     {
         echo
         echo "$3"
         echo
-        echo "| run | clusterdns q/s | avg latency | lost | unbound q/s | avg latency | lost | dnsmasq q/s | avg latency | lost |"
-        echo "|---|---|---|---|---|---|---|---|---|---|"
+        echo "| run | clusterdns q/s | CPU | capacity | avg latency | lost | unbound q/s | CPU | capacity | avg latency | lost | dnsmasq q/s | CPU | capacity | avg latency | lost |"
+        echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
         printf '%s' "$rows"
         echo
-        echo "Median clusterdns / unbound rate: **$(median "$ub_ratios")x** (target ≥ ${target}x); clusterdns / dnsmasq: **$(median "$dm_ratios")x**."
+        echo "Median clusterdns / unbound: rate **$(median "$ub_ratios")x**, capacity **$(median "$ub_cap")x** (target ≥ ${target}x); clusterdns / dnsmasq: rate **$(median "$dm_ratios")x**, capacity **$(median "$dm_cap")x**."
     } >> "$RESULTS"
 }
-run_workload hits 1.2 "Cache hits for external names (100 names, \`www<N>.bench.example A\`):"
-run_workload misses 1.0 "Cache misses forwarded to the local upstream (every name new):"
-run_workload nxdomain 1.2 "NXDOMAIN search-path names through the cache (1,000 names of the ndots:5 pattern):"
+for workload in $WORKLOADS; do
+    case "$workload" in
+        hits) run_workload hits 1.2 "Cache hits for external names (100 names, \`www<N>.bench.example A\`):" ;;
+        misses) run_workload misses 1.0 "Cache misses forwarded to the local upstream (every name new):" ;;
+        nxdomain) run_workload nxdomain 1.2 "NXDOMAIN search-path names through the cache (1,000 names of the ndots:5 pattern):" ;;
+    esac
+done
 cat "$RESULTS"
-write_results resolution "$RESULTS"
+# Only a run of every workload replaces the published figures.
+[ "$WORKLOADS" = "hits misses nxdomain" ] && write_results resolution "$RESULTS"

@@ -12,8 +12,15 @@ pub enum NameMap {
     /// `answer name|value REGEX REPL`: a matching name is replaced entirely by REPL.
     Regex(Regex, String),
     /// Exact and `auto` rules: the new full name (or a name ending in `.` + it) gets that part
-    /// replaced by the original name (CoreDNS `remapStringRewriter`).
-    Remap { new: String, original: String },
+    /// replaced by the original name (CoreDNS `remapStringRewriter`). The two names are also
+    /// kept parsed: a record owned by exactly the new name, the usual answer, is mapped
+    /// without text.
+    Remap {
+        new: String,
+        original: String,
+        new_name: Option<Name>,
+        original_name: Option<Name>,
+    },
     /// `auto` for suffix rules: a plain suffix swap on any name.
     Suffix { new: String, original: String },
 }
@@ -23,7 +30,7 @@ impl NameMap {
     pub fn apply(&self, src: &str) -> Option<String> {
         match self {
             NameMap::Regex(re, to) => substitute(re, src, to),
-            NameMap::Remap { new, original } => {
+            NameMap::Remap { new, original, .. } => {
                 if src == new {
                     return Some(original.clone());
                 }
@@ -86,12 +93,21 @@ impl ResponseRule {
 
 /// A name mapped by `map`, kept as is when the result is not a valid name.
 fn mapped(map: &NameMap, name: &Name) -> Option<Name> {
+    if let NameMap::Remap {
+        new_name: Some(new_name),
+        original_name: Some(original_name),
+        ..
+    } = map
+        && name.eq_case(new_name)
+    {
+        return (!new_name.eq_case(original_name)).then(|| original_name.clone());
+    }
     let text = name.to_ascii();
     let new = map.apply(&text)?;
     if new == text {
         return None;
     }
-    Name::from_ascii(&new).ok()
+    crate::names::parse(&new)
 }
 
 /// The name-valued field of the record types §4.4 lists (DNAME has no typed form here; it is

@@ -8,6 +8,7 @@ mod edns0;
 mod error;
 mod fuzz;
 mod matcher;
+mod names;
 mod rewrite;
 mod rule;
 mod spliced;

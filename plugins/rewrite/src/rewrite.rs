@@ -12,6 +12,7 @@ use crate::NAME;
 use crate::answer::{NameMap, ResponseRule};
 use crate::edns0::{Revert, created_opt};
 use crate::matcher::Matcher;
+use crate::names;
 use crate::rule::{Auto, CnameRule, Kind, Mode, Rule};
 use crate::spliced;
 
@@ -32,6 +33,8 @@ pub struct Rewrite {
 #[derive(Default)]
 struct Plan<'r> {
     name: Option<String>,
+    /// `name`, parsed once when the rule matched.
+    parsed_name: Option<Name>,
     qtype: Option<RecordType>,
     qclass: Option<hickory_proto::rr::DNSClass>,
     edns: Option<Edns>,
@@ -88,11 +91,13 @@ impl Rewrite {
                     answers,
                 } => match matcher.rewrite(&current, to) {
                     Some(new) => {
-                        if !is_domain_name(&new) {
+                        let Some(parsed) = domain_name(&new) else {
                             return Err(InvalidName(new));
-                        }
+                        };
                         let map = match (auto, matcher) {
                             (Auto::Remap, _) => Some(NameMap::Remap {
+                                new_name: Some(parsed.clone()),
+                                original_name: names::parse(&current),
                                 new: new.clone(),
                                 original: current.to_string(),
                             }),
@@ -108,6 +113,7 @@ impl Rewrite {
                         }
                         plan.responses.extend(answers.iter().cloned());
                         plan.name = Some(new.clone());
+                        plan.parsed_name = Some(parsed);
                         current = Cow::Owned(new);
                         true
                     }
@@ -177,8 +183,8 @@ impl Rewrite {
     fn rewritten(&self, req: &Request, plan: &mut Plan<'_>) -> Option<Request> {
         let mut message = req.message().clone();
         let original = req.query()?;
-        let name = match &plan.name {
-            Some(text) => Name::from_ascii(text).ok()?,
+        let name = match &plan.parsed_name {
+            Some(name) => name.clone(),
             None => original.name().clone(),
         };
         let mut query = Query::query(name, plan.qtype.unwrap_or(original.query_type()));
@@ -344,16 +350,17 @@ fn apply_rules(response: &mut Response, rules: &[ResponseRule]) {
     response.rcode = rcode;
 }
 
-/// A valid presentation-form domain name (miekg/dns `IsDomainName`): no empty label, labels
-/// up to 63 octets, at most 255 octets in wire form.
-fn is_domain_name(name: &str) -> bool {
+/// `name` parsed, when it is a valid presentation-form domain name (miekg/dns
+/// `IsDomainName`): no empty label, labels up to 63 octets, at most 255 octets in wire form.
+fn domain_name(name: &str) -> Option<Name> {
     if name == "." {
-        return true;
+        return Some(Name::root());
     }
     let trimmed = name.strip_suffix('.').unwrap_or(name);
-    !trimmed.is_empty()
-        && !trimmed.split('.').any(str::is_empty)
-        && Name::from_ascii(name).is_ok_and(|n| n.len() <= 255)
+    if trimmed.is_empty() || trimmed.split('.').any(str::is_empty) {
+        return None;
+    }
+    names::parse(name).filter(|n| n.len() <= 255)
 }
 
 impl Plugin for Rewrite {

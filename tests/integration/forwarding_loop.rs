@@ -5,31 +5,21 @@
 
 use std::net::{Ipv4Addr, SocketAddr};
 
-use fake_upstream::{Action, FakeUpstream, replies};
+use fake_upstream::{Action, replies};
 use hickory_proto::op::ResponseCode;
 use hickory_proto::rr::RecordType;
 
 use crate::harness::*;
 
-/// A fake upstream on its own runtime, alive as long as this value.
+/// A local fake upstream and what the loop tests look at.
 struct Upstream {
-    upstream: FakeUpstream,
-    _runtime: tokio::runtime::Runtime,
+    upstream: LocalUpstream,
 }
 
 impl Upstream {
     fn start(script: impl Fn(&fake_upstream::Seen) -> Action + Send + Sync + 'static) -> Self {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .unwrap();
-        let upstream = runtime
-            .block_on(FakeUpstream::start(script))
-            .expect("fake upstream starts");
         Upstream {
-            upstream,
-            _runtime: runtime,
+            upstream: LocalUpstream::start(script),
         }
     }
 

@@ -364,3 +364,37 @@ pub fn metric_value(exposition: &str, name: &str, labels: &[(&str, &str)]) -> Op
             all.then(|| value.parse().ok()).flatten()
         })
 }
+
+/// A fake upstream (tests/fake-upstream) on a runtime of its own, so the synchronous tests
+/// here can use it; it serves as long as this value lives. Derefs to the fake.
+pub struct LocalUpstream {
+    fake: fake_upstream::FakeUpstream,
+    _runtime: tokio::runtime::Runtime,
+}
+
+impl LocalUpstream {
+    pub fn start(
+        script: impl Fn(&fake_upstream::Seen) -> fake_upstream::Action + Send + Sync + 'static,
+    ) -> LocalUpstream {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let fake = runtime
+            .block_on(fake_upstream::FakeUpstream::start(script))
+            .expect("fake upstream starts");
+        LocalUpstream {
+            fake,
+            _runtime: runtime,
+        }
+    }
+}
+
+impl std::ops::Deref for LocalUpstream {
+    type Target = fake_upstream::FakeUpstream;
+
+    fn deref(&self) -> &fake_upstream::FakeUpstream {
+        &self.fake
+    }
+}

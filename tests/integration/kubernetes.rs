@@ -19,7 +19,7 @@ use crate::harness::*;
 /// A fake API server on its own runtime, alive as long as this value.
 pub(crate) struct Api {
     api: FakeApi,
-    pub(crate) runtime: tokio::runtime::Runtime,
+    runtime: tokio::runtime::Runtime,
 }
 
 impl Api {

@@ -10,7 +10,7 @@
 use std::collections::BTreeSet;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use fake_upstream::{Action, FakeUpstream, Proto, Seen, replies};
+use fake_upstream::{Action, Proto, Seen, replies};
 use hickory_proto::op::{Message, MessageType, ResponseCode};
 use hickory_proto::rr::rdata::opt::EdnsOption;
 use hickory_proto::rr::rdata::{A, AAAA, CNAME};
@@ -23,24 +23,15 @@ use crate::harness::*;
 const ALIVE_PROBE: &str = "alive.probe.";
 
 /// A fake upstream on its own runtime, alive as long as this value.
+/// A local fake upstream with the scripts these tests share.
 struct Upstream {
-    fake: FakeUpstream,
-    _runtime: tokio::runtime::Runtime,
+    fake: LocalUpstream,
 }
 
 impl Upstream {
     fn start(script: impl Fn(&Seen) -> Action + Send + Sync + 'static) -> Upstream {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .unwrap();
-        let fake = runtime
-            .block_on(FakeUpstream::start(script))
-            .expect("fake upstream starts");
         Upstream {
-            fake,
-            _runtime: runtime,
+            fake: LocalUpstream::start(script),
         }
     }
 

@@ -7,7 +7,7 @@
 use std::net::Ipv4Addr;
 use std::path::Path;
 
-use fake_upstream::{Action, FakeUpstream, replies};
+use fake_upstream::{Action, replies};
 use hickory_proto::op::ResponseCode;
 use hickory_proto::rr::{RData, Record, RecordType};
 
@@ -43,25 +43,22 @@ fn kubeadm_corefile_serves_the_cluster_and_the_outside() {
     );
     let api = Api::start();
     api.apply(cluster_ip_service("nginx", "10.96.1.1"));
-    let upstream = api
-        .runtime
-        .block_on(FakeUpstream::start(|seen| {
-            let query = &seen.message;
-            if seen.asks("www.example.com.", RecordType::A) {
-                let mut reply = replies::reply(query);
-                for ip in OUTSIDE {
-                    reply.add_answer(Record::from_rdata(
-                        query.queries[0].name().clone(),
-                        300,
-                        RData::A(ip.into()),
-                    ));
-                }
-                Action::Reply(reply)
-            } else {
-                Action::Reply(replies::nxdomain_with_soa(query, 3600, 60))
+    let upstream = LocalUpstream::start(|seen| {
+        let query = &seen.message;
+        if seen.asks("www.example.com.", RecordType::A) {
+            let mut reply = replies::reply(query);
+            for ip in OUTSIDE {
+                reply.add_answer(Record::from_rdata(
+                    query.queries[0].name().clone(),
+                    300,
+                    RData::A(ip.into()),
+                ));
             }
-        }))
-        .expect("fake upstream");
+            Action::Reply(reply)
+        } else {
+            Action::Reply(replies::nxdomain_with_soa(query, 3600, 60))
+        }
+    });
     let dir = temp_dir("stock");
     let kubeconfig = api.kubeconfig(&dir);
     let corefile = corefile

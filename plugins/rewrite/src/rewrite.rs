@@ -87,17 +87,28 @@ impl Rewrite {
                 Kind::Name {
                     matcher,
                     to,
+                    exact_to,
                     auto,
                     answers,
                 } => match matcher.rewrite(&current, to) {
                     Some(new) => {
-                        let Some(parsed) = domain_name(&new) else {
+                        let parsed = match exact_to {
+                            Some(name) => Some(name.clone()),
+                            None => domain_name(&new),
+                        };
+                        let Some(parsed) = parsed else {
                             return Err(InvalidName(new));
+                        };
+                        // The original name: the client's, lower-cased, unless an earlier
+                        // continue rule changed it.
+                        let original_name = match (&current, req.query()) {
+                            (Cow::Borrowed(_), Some(q)) => Some(q.name().to_lowercase()),
+                            _ => names::parse(&current),
                         };
                         let map = match (auto, matcher) {
                             (Auto::Remap, _) => Some(NameMap::Remap {
                                 new_name: Some(parsed.clone()),
-                                original_name: names::parse(&current),
+                                original_name,
                                 new: new.clone(),
                                 original: current.to_string(),
                             }),

@@ -32,6 +32,9 @@ pub enum Kind {
     Name {
         matcher: Matcher,
         to: String,
+        /// `to` parsed, for exact rules (whose new name is always `to`): parsed once here,
+        /// not per query.
+        exact_to: Option<hickory_proto::rr::Name>,
         auto: Auto,
         answers: Vec<ResponseRule>,
     },
@@ -195,9 +198,14 @@ fn parse_name(args: &[String]) -> Result<Kind, RuleError> {
         }
         _ => return Err(RuleError::NameMatchType(kind)),
     };
+    let exact_to = match &matcher {
+        Matcher::Exact(_) => crate::names::parse(&to),
+        _ => None,
+    };
     Ok(Kind::Name {
         matcher,
         to,
+        exact_to,
         auto,
         answers,
     })

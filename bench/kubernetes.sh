@@ -88,7 +88,7 @@ for kind in a srv nxdomain; do
         table_header
         printf '%s' "$ROWS"
         echo
-        echo "Median clusterdns / NSD rate: **${MEDIAN}x** (target ≥ 0.9x)."
+        echo "Median clusterdns / NSD: rate **${MEDIAN}x**, capacity **${CAP_MEDIAN}x** (target ≥ 0.9x)."
     } >> "$RESULTS"
 done
 stop "$NSD_PID"

@@ -19,8 +19,21 @@ fi
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
-# CPU time (user + system, in clock ticks) process $1 has used so far, all threads.
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+# CPU time (user + system, in clock ticks) process $1 and all its descendants (NSD serves
+# from a forked grandchild) have used so far, all threads.
+cpu_ticks() {
+    local pids=("$1") i=0 total=0 pid
+    while [ "$i" -lt "${#pids[@]}" ]; do
+        pids+=($(pgrep -P "${pids[$i]}" || true))
+        i=$((i + 1))
+    done
+    for pid in "${pids[@]}"; do
+        # utime and stime are fields 14 and 15, counted after the command name, which may
+        # hold spaces ("(nsd: main)").
+        total=$((total + $(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null | awk '{ print $12 + $13 }' || echo 0)))
+    done
+    echo "$total"
+}
 
 # Runs dnsperf on CPU 1 against 127.0.0.1:$1 with query file $2; prints "qps avg stddev lost",
 # and with a server PID as $3 also the server's busy share of one CPU during the run (0-1).
@@ -86,25 +99,30 @@ NSDCONF
 }
 
 # Alternates NSD and clusterdns for RUNS rounds on query file $3 (ports $1 = clusterdns,
-# $2 = NSD): appends table rows to ROWS and sets MEDIAN to the median rate ratio. On 2 cores
-# the load generator's own ceiling moves between runs, so the median ratio is the figure.
+# $2 = NSD; their PIDs in CD_PID and NSD_PID): appends table rows to ROWS and sets MEDIAN to the
+# median rate ratio and CAP_MEDIAN to the median capacity ratio (rate / the server's busy share
+# of its CPU). On 2 cores the load generator's own ceiling moves between runs, so medians are
+# the figures, and capacity shows the servers' own costs where dnsperf is the bottleneck.
 compare() {
-    local cd_port="$1" nsd_port="$2" queries="$3" ratios="" round
+    local cd_port="$1" nsd_port="$2" queries="$3" ratios="" caps="" round
     ROWS=""
     for round in $(seq "${RUNS:-3}"); do
-        read -r NSD_QPS NSD_AVG NSD_SD NSD_LOST <<<"$(measure "$nsd_port" "$queries")"
-        read -r CD_QPS CD_AVG CD_SD CD_LOST <<<"$(measure "$cd_port" "$queries")"
+        read -r NSD_QPS NSD_AVG NSD_SD NSD_LOST NSD_BUSY <<<"$(measure "$nsd_port" "$queries" "$NSD_PID")"
+        read -r CD_QPS CD_AVG CD_SD CD_LOST CD_BUSY <<<"$(measure "$cd_port" "$queries" "$CD_PID")"
         RATIO="$(awk -v a="$CD_QPS" -v b="$NSD_QPS" 'BEGIN { printf "%.2f", a / b }')"
+        CAP="$(awk -v a="$CD_QPS" -v ab="$CD_BUSY" -v b="$NSD_QPS" -v bb="$NSD_BUSY" 'BEGIN { printf "%.2f", (a / ab) / (b / bb) }')"
         ratios="$ratios $RATIO"
-        ROWS="$ROWS| $round | $(printf '%.0f' "$CD_QPS") | ${CD_AVG}s / ${CD_SD}s | $CD_LOST | $(printf '%.0f' "$NSD_QPS") | ${NSD_AVG}s / ${NSD_SD}s | $NSD_LOST | ${RATIO}x |
+        caps="$caps $CAP"
+        ROWS="$ROWS| $round | $(printf '%.0f' "$CD_QPS") | $CD_BUSY | ${CD_AVG}s / ${CD_SD}s | $CD_LOST | $(printf '%.0f' "$NSD_QPS") | $NSD_BUSY | ${NSD_AVG}s / ${NSD_SD}s | $NSD_LOST | ${RATIO}x | ${CAP}x |
 "
     done
     MEDIAN="$(tr ' ' '\n' <<<"$ratios" | grep . | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')"
+    CAP_MEDIAN="$(tr ' ' '\n' <<<"$caps" | grep . | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')"
 }
 
 table_header() {
-    echo "| run | clusterdns q/s | avg / stddev latency | lost | NSD q/s | avg / stddev latency | lost | ratio |"
-    echo "|---|---|---|---|---|---|---|---|"
+    echo "| run | clusterdns q/s | CPU | avg / stddev latency | lost | NSD q/s | CPU | avg / stddev latency | lost | rate ratio | capacity ratio |"
+    echo "|---|---|---|---|---|---|---|---|---|---|---|"
 }
 
 machine() {

@@ -49,7 +49,7 @@ RESULTS="$WORK/results.md"
     echo
     echo "RSS after the runs: clusterdns $(rss_kib "$CD_PID") KiB, NSD $(rss_kib "$NSD_PID") KiB."
     echo
-    echo "Median clusterdns / NSD rate: **${MEDIAN}x** (target ≥ 0.9x)."
+    echo "Median clusterdns / NSD: rate **${MEDIAN}x**, capacity **${CAP_MEDIAN}x** (target ≥ 0.9x)."
 } > "$RESULTS"
 cat "$RESULTS"
 write_results whoami "$RESULTS"

@@ -204,6 +204,36 @@ fn outside_world(seen: &Seen) -> Action {
 /// The §10 block (health, ready and reload left out: they are not in the query path, §10.1)
 /// with `forward` to `upstream` instead of resolv.conf (V2), cluster.local from a manifest,
 /// a `prometheus` endpoint on `metrics`, and `extra` directives (the variant's lines).
+/// The §10 block with `extra` lines, its outside world and cluster manifest: what the
+/// variant tests start from. The manifest's folder lives as long as the server reads it.
+struct Variant {
+    upstream: Upstream,
+    server: Server,
+    metrics: String,
+    _dir: TempDir,
+}
+
+impl Variant {
+    fn start(name: &str, extra: &str) -> Variant {
+        let upstream = Upstream::start(outside_world);
+        let dir = temp_dir(name);
+        let manifest = write_cluster_manifest(&dir);
+        let metrics = metrics_addr();
+        let server = Server::start(&kubernetes_corefile(
+            &manifest,
+            &upstream.addr(),
+            &metrics,
+            extra,
+        ));
+        Variant {
+            upstream,
+            server,
+            metrics,
+            _dir: dir,
+        }
+    }
+}
+
 fn kubernetes_corefile(manifest: &str, upstream: &str, metrics: &str, extra: &str) -> String {
     format!(
         ".:PORT {{
@@ -269,16 +299,12 @@ fn success_hits(metrics: &str, server: &Server) -> f64 {
 
 #[test]
 fn v1_hosts_pins_webservice1_and_every_other_name_falls_through() {
-    let upstream = Upstream::start(outside_world);
-    let dir = temp_dir("v1");
-    let manifest = write_cluster_manifest(&dir);
-    let metrics = metrics_addr();
-    let server = Server::start(&kubernetes_corefile(
-        &manifest,
-        &upstream.addr(),
-        &metrics,
-        HOSTS_LINES,
-    ));
+    let Variant {
+        upstream,
+        server,
+        metrics,
+        _dir,
+    } = Variant::start("v1", HOSTS_LINES);
 
     // webservice1.com. A: from hosts, TTL 3600 capped to 30 by `cache 30`, AA=1, RA=0.
     let first = server.udp("webservice1.com.", RecordType::A);
@@ -388,16 +414,15 @@ fn v1_hosts_pins_webservice1_and_every_other_name_falls_through() {
 #[test]
 fn v1_without_fallthrough_hosts_answers_servfail_for_every_other_name() {
     // §10.3: cluster names and external names alike, none of them forwarded.
-    let upstream = Upstream::start(outside_world);
-    let dir = temp_dir("v1-no-fallthrough");
-    let manifest = write_cluster_manifest(&dir);
-    let metrics = metrics_addr();
-    let server = Server::start(&kubernetes_corefile(
-        &manifest,
-        &upstream.addr(),
-        &metrics,
+    let Variant {
+        upstream,
+        server,
+        metrics: _,
+        _dir,
+    } = Variant::start(
+        "v1-no-fallthrough",
         "    hosts {\n        172.16.0.3 webservice1.com\n    }\n",
-    ));
+    );
     assert_eq!(
         ipv4s(&server.udp("webservice1.com.", RecordType::A)),
         [WEBSERVICE1_IP].into()
@@ -419,16 +444,12 @@ fn v1_fallthrough_before_the_entries_is_a_corefile_error() {
 
 #[test]
 fn v2_external_names_go_to_the_upstream_address_over_the_clients_transport() {
-    let upstream = Upstream::start(outside_world);
-    let dir = temp_dir("v2");
-    let manifest = write_cluster_manifest(&dir);
-    let metrics = metrics_addr();
-    let server = Server::start(&kubernetes_corefile(
-        &manifest,
-        &upstream.addr(),
-        &metrics,
-        HOSTS_LINES,
-    ));
+    let Variant {
+        upstream,
+        server,
+        metrics: _,
+        _dir,
+    } = Variant::start("v2", HOSTS_LINES);
 
     // Unchanged from V1: hosts and kubernetes answer, forward is never reached.
     assert_eq!(
@@ -500,16 +521,12 @@ fn v2_a_second_forward_line_for_the_same_zone_is_never_reached() {
 
 #[test]
 fn v3_rewrite_serves_web_service_cluster_local_from_the_hosts_entry() {
-    let upstream = Upstream::start(outside_world);
-    let dir = temp_dir("v3");
-    let manifest = write_cluster_manifest(&dir);
-    let metrics = metrics_addr();
-    let server = Server::start(&kubernetes_corefile(
-        &manifest,
-        &upstream.addr(),
-        &metrics,
-        &format!("{HOSTS_LINES}{REWRITE_LINE}"),
-    ));
+    let Variant {
+        upstream,
+        server,
+        metrics,
+        _dir,
+    } = Variant::start("v3", &format!("{HOSTS_LINES}{REWRITE_LINE}"));
 
     // Rewritten to webservice1.com., answered by hosts, mapped back: the client sees its own
     // name in the question and the answer, TTL 30, AA=1.
@@ -587,16 +604,12 @@ fn v3_rewrite_serves_web_service_cluster_local_from_the_hosts_entry() {
 fn v3_without_hosts_the_rewritten_name_is_forwarded_and_mapped_back() {
     // §10.5, last paragraph: base + rewrite. webservice1.com. goes upstream; a positive answer
     // comes back under web-service.cluster.local.; an NXDOMAIN keeps the upstream's SOA owner.
-    let upstream = Upstream::start(outside_world);
-    let dir = temp_dir("v3-no-hosts");
-    let manifest = write_cluster_manifest(&dir);
-    let metrics = metrics_addr();
-    let server = Server::start(&kubernetes_corefile(
-        &manifest,
-        &upstream.addr(),
-        &metrics,
-        REWRITE_LINE,
-    ));
+    let Variant {
+        upstream,
+        server,
+        metrics: _,
+        _dir,
+    } = Variant::start("v3-no-hosts", REWRITE_LINE);
 
     let reply = server.udp("web-service.cluster.local.", RecordType::A);
     assert_eq!(rcode(&reply), ResponseCode::NoError, "{reply}");

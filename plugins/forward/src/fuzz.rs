@@ -17,10 +17,9 @@ use std::sync::Arc;
 use futures_util::stream::{FuturesUnordered, StreamExt};
 use hickory_proto::op::{Edns, Message, MessageType, OpCode, Query, ResponseCode};
 use hickory_proto::rr::{DNSClass, Name, RData, Record, RecordType, rdata};
-use hickory_proto::serialize::binary::DecodeError;
 use plugin::metrics::MetricsHub;
 use plugin::setup::InstanceServices;
-use plugin::{BlockConfig, Chain, Dispenser, Outcome, Request, Setup, Token, Transport};
+use plugin::{BlockConfig, Chain, Dispenser, Outcome, Request, Setup, Transport};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream, UdpSocket};
 
@@ -252,7 +251,7 @@ impl Harness {
         if mode.spoof() {
             check_spoof_ignored(&req, &outcome);
         }
-        check_client_view(&req, &outcome);
+        plugin::fuzz_check::check_client_view(&req, &outcome);
         Some(outcome)
     }
 
@@ -267,7 +266,11 @@ impl Harness {
         lines.push("}".to_string());
         let mut block = BlockConfig::default();
         let mut services = InstanceServices::new(self.metrics.clone());
-        let mut setup = Setup::new(dispenser(&lines), &mut block, &mut services);
+        let mut setup = Setup::new(
+            Dispenser::from_snippet(&lines.join("\n")),
+            &mut block,
+            &mut services,
+        );
         let config = parse(&mut setup.d).ok()?.into_iter().next()?;
         build(&config, &setup).ok().map(Arc::new)
     }
@@ -379,68 +382,6 @@ fn check_spoof_ignored(req: &Request, outcome: &Outcome) {
         "a spoofed reply was relayed"
     );
     assert!(!resp.flags.truncated, "a spoofed reply was relayed");
-}
-
-/// What the server would write for `outcome` (as its dispatcher does: the response, or the
-/// error reply of a failure; SERVFAIL when the response cannot be encoded) must parse, carry
-/// the query's ID and question, and fit the client's size.
-fn check_client_view(req: &Request, outcome: &Outcome) {
-    let response = match outcome {
-        Ok(resp) => resp.clone(),
-        Err(failure) => plugin::Response::error_to(req, failure.rcode),
-    };
-    let mut out = Vec::new();
-    if plugin::wire::encode_reply(req, &response, &mut out).is_err() {
-        let servfail = plugin::Response::error_to(req, ResponseCode::ServFail);
-        if let Err(e) = plugin::wire::encode_reply(req, &servfail, &mut out) {
-            panic!("even SERVFAIL cannot be encoded: {e}");
-        }
-    }
-    let message = match Message::from_vec(&out) {
-        Ok(message) => message,
-        // A zero-length record (hickory's `Update0`, decoded from an UPDATE-opcode reply) is
-        // relayed with RDLENGTH 0 as CoreDNS relays it; hickory refuses that outside UPDATE.
-        Err(DecodeError::InvalidEmptyRecord) if has_empty_record(&response) => return,
-        Err(e) => panic!("the client's reply does not parse ({e}): {out:02x?}"),
-    };
-    assert_eq!(message.metadata.message_type, MessageType::Response);
-    assert_eq!(message.metadata.id, req.id(), "reply keeps the query's ID");
-    assert_eq!(
-        message.queries.as_slice(),
-        req.message().queries.as_slice(),
-        "reply keeps the query's question"
-    );
-    let limit = usize::from(req.max_reply_size());
-    assert!(out.len() <= limit, "{} bytes over {limit}", out.len());
-}
-
-/// A record without RDATA in any section of `response`.
-fn has_empty_record(response: &plugin::Response) -> bool {
-    [
-        &response.answers,
-        &response.authorities,
-        &response.additionals,
-    ]
-    .into_iter()
-    .flat_map(|section| section.iter())
-    .any(|record| matches!(record.data, RData::Update0(_)))
-}
-
-/// Tokens of a Corefile snippet, one line per entry (no quoting needed here).
-fn dispenser(lines: &[String]) -> Dispenser {
-    let file: Arc<str> = Arc::from("Corefile");
-    let tokens = lines
-        .iter()
-        .enumerate()
-        .flat_map(|(i, line)| {
-            let file = file.clone();
-            let number = u32::try_from(i + 1).unwrap_or(u32::MAX);
-            line.split_whitespace()
-                .map(move |w| Token::new(file.clone(), number, w))
-                .collect::<Vec<_>>()
-        })
-        .collect();
-    Dispenser::new(file, tokens)
 }
 
 #[cfg(test)]
@@ -572,7 +513,7 @@ mod tests {
         // exactly this through).
         let update = outcome("seed-0-update-empty-record");
         assert_eq!(update.answers.len(), 2);
-        assert!(has_empty_record(&update));
+        assert!(plugin::fuzz_check::has_empty_record(&update));
         // In a QUERY-opcode reply hickory refuses the same record: a failed attempt.
         let mut query_opcode = seed("seed-0-update-empty-record");
         query_opcode[4] &= !(0x0f << 3);

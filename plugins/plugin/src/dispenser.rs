@@ -62,6 +62,23 @@ pub struct Dispenser {
 }
 
 impl Dispenser {
+    /// The tokens of a Corefile snippet with one directive or option per line and no quoting
+    /// (tests and fuzz entry points; the server's tokens come from its Corefile lexer).
+    pub fn from_snippet(text: &str) -> Self {
+        let file: Arc<str> = Arc::from("Corefile");
+        let tokens = text
+            .lines()
+            .enumerate()
+            .flat_map(|(i, line)| {
+                let file = file.clone();
+                let number = u32::try_from(i + 1).unwrap_or(u32::MAX);
+                line.split_whitespace()
+                    .map(move |w| Token::new(file.clone(), number, w))
+            })
+            .collect();
+        Dispenser::new(file, tokens)
+    }
+
     pub fn new(file: impl Into<Arc<str>>, tokens: Vec<Token>) -> Self {
         Dispenser {
             file: file.into(),

@@ -15,6 +15,8 @@ pub mod duration;
 pub mod error;
 pub mod extensions;
 pub mod fallthrough;
+#[doc(hidden)]
+pub mod fuzz_check;
 pub mod http;
 pub mod log;
 pub mod metrics;

@@ -8,13 +8,13 @@ use bytes::Bytes;
 use hickory_proto::op::{Edns, Message, MessageType, OpCode, Query};
 use hickory_proto::rr::{Name, RecordType};
 
+use crate::Dispenser;
 use crate::chain::{Chain, Next, Plugin};
 use crate::metrics::MetricsHub;
 use crate::reply::{Outcome, Reply};
 use crate::request::{Request, Transport};
 use crate::response::Response;
 use crate::setup::{BlockConfig, InstanceServices, ServerKey, Setup};
-use crate::{Dispenser, Token};
 
 mod readme;
 mod stub_resolver;
@@ -130,17 +130,7 @@ pub async fn serve(plugin: Arc<dyn Plugin>, next: Arc<dyn Plugin>, req: &Request
 /// tokens by whitespace, for option-parsing tests. Quotes are not interpreted: tests needing
 /// quoting go through the real parser in the server's tests.
 pub fn dispenser(text: &str) -> Dispenser {
-    let file: Arc<str> = Arc::from("Corefile");
-    let tokens = text
-        .lines()
-        .enumerate()
-        .flat_map(|(i, line)| {
-            let file = file.clone();
-            line.split_whitespace()
-                .map(move |w| Token::new(file.clone(), i as u32 + 1, w))
-        })
-        .collect();
-    Dispenser::new(file, tokens)
+    Dispenser::from_snippet(text)
 }
 
 /// A block for zones `zones` on port 53 and fresh instance services, to run a setup in.

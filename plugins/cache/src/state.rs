@@ -119,13 +119,8 @@ impl State {
                 .find(|(s, _)| Arc::ptr_eq(s, server) || **s == **server)
                 .map(|(_, c)| c.clone())
         };
-        if let Some((_, counters)) = self
-            .lookup_counters
-            .load()
-            .iter()
-            .find(|(s, _)| Arc::ptr_eq(s, server) || **s == **server)
-        {
-            count(counters);
+        if let Some(counters) = find(&self.lookup_counters.load()) {
+            count(&counters);
             return;
         }
         let _adding = self

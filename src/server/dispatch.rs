@@ -117,7 +117,7 @@ impl Dispatcher {
         };
         // Step 2. The header check already demands one question; this keeps the contract
         // for a decoder that would disagree.
-        if req.query().is_none() {
+        if !req.has_question() {
             return self.answer_dropped(&req, ResponseCode::ServFail, out);
         }
         // Step 3: the panic guard covers the rest, including the chain's synchronous part

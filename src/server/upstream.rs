@@ -133,7 +133,7 @@ mod tests {
         fn serve<'a>(&'a self, req: &'a Request, next: Next<'a>) -> Reply<'a> {
             self.seen.lock().unwrap().push((
                 req.id(),
-                req.message().metadata.recursion_desired,
+                req.recursion_desired(),
                 req.edns_udp_size(),
                 req.do_bit(),
                 req.client().to_string(),

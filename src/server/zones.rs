@@ -34,6 +34,9 @@ pub struct ZoneTable {
     /// `zone_lengths[n]` is true when some zone is `n` bytes long: suffixes of other lengths
     /// are skipped without hashing (most query names have 4–6 labels, most tables 1–3 zones).
     zone_lengths: Vec<bool>,
+    /// The root zone's route, also in `routes`: most queries of a resolver end there, and
+    /// finding it needs no hashing.
+    root: Option<Arc<Route>>,
     /// A block on this listener uses `chaos` or `forward`: classes other than IN are served
     /// (corefile.md §7.2 step 4). Set by whoever builds the table.
     pub allow_other_classes: bool,
@@ -49,6 +52,7 @@ impl Default for ZoneTable {
         ZoneTable {
             routes: HashMap::new(),
             zone_lengths: Vec::new(),
+            root: None,
             allow_other_classes: false,
             recover_panics: true,
             stacktrace: false,
@@ -75,6 +79,9 @@ impl ZoneTable {
             chain,
             zone: zone.clone(),
         });
+        if zone == "." {
+            self.root = Some(route.clone());
+        }
         self.routes.insert(zone.into_boxed_str(), route)
     }
 
@@ -140,7 +147,7 @@ impl ZoneTable {
         if let Some(route) = ds_route {
             return Routing::Serve(route);
         }
-        match self.routes.get(".") {
+        match &self.root {
             // CoreDNS skips a root block without plugins here and ends in REFUSED.
             Some(root) if !root.chain.is_empty() => Routing::Serve(root),
             Some(root) => Routing::EmptyBlock(root),

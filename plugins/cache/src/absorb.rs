@@ -26,7 +26,7 @@ impl Client {
     pub fn of(req: &Request) -> Self {
         Client {
             dnssec_ok: req.do_bit(),
-            authentic_data: req.message().metadata.authentic_data,
+            authentic_data: req.authentic_data(),
         }
     }
 

@@ -193,16 +193,15 @@ fn should_prefetch(entry: &Entry, now: Instant, prefetch: &crate::config::Prefet
 /// server from the query); AA=1; RA, rcode and AD from the entry, AD only for clients that
 /// set DO or AD; the stored sections shared, every record shown with `ttl`.
 pub fn hit_response(req: &Request, client: Client, entry: &Entry, ttl: u32) -> Response {
-    let meta = &req.message().metadata;
     Response {
         rcode: entry.rcode,
         flags: Flags {
             authoritative: true,
             truncated: false,
-            recursion_desired: meta.recursion_desired,
+            recursion_desired: req.recursion_desired(),
             recursion_available: entry.recursion_available,
             authentic_data: entry.authentic_data && client.may_see_ad(),
-            checking_disabled: meta.checking_disabled,
+            checking_disabled: req.checking_disabled(),
         },
         answers: entry.answers.clone(),
         authorities: entry.authorities.clone(),

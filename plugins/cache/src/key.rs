@@ -14,13 +14,12 @@ const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
 impl Key {
     /// The key of `req`'s question.
     pub fn of(req: &Request) -> Key {
-        let meta = &req.message().metadata;
         Key::new(
             req.qname_lower(),
             u16::from(req.qtype()),
             u16::from(req.qclass()),
             req.do_bit(),
-            meta.checking_disabled,
+            req.checking_disabled(),
         )
     }
 

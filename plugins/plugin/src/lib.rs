@@ -22,6 +22,7 @@ pub mod log;
 pub mod metrics;
 pub mod names;
 pub mod os_error;
+mod plain_query;
 pub mod readiness;
 pub mod reply;
 pub mod request;

@@ -1,14 +1,17 @@
 //! A query, decoded once by the listener and lent to every plugin.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU16, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 use bytes::Bytes;
-use hickory_proto::op::{Edns, Message, OpCode, Query};
+use hickory_proto::op::{Edns, Message, MessageType, OpCode, Query};
 use hickory_proto::rr::{DNSClass, Name, RecordType};
 use hickory_proto::serialize::binary::DecodeError;
+
+use crate::plain_query::{self, Header};
+use crate::wire::HEADER_LEN;
 
 /// Smallest UDP payload a client can be sent (RFC 1035 §4.2.1); also the size assumed
 /// without EDNS.
@@ -34,11 +37,20 @@ impl Transport {
 }
 
 /// A decoded query and where it came from. Decoded once, never cloned on the hot path.
+///
+/// A plain query (see [`plain_query`](crate::plain_query)) is read by hand and its full
+/// hickory `Message` decoded only when a plugin asks for it ([`Request::message`],
+/// [`Request::query`], [`Request::qname`]); the accessors the hot path uses (header bits,
+/// question type, class and lower-cased name, EDNS) never need it.
 #[derive(Debug)]
 pub struct Request {
-    message: Message,
+    /// Boxed: a request is moved a few times on its way into the chain, a `Message` is large.
+    message: OnceLock<Box<Message>>,
     wire: Bytes,
-    qname_lower: String,
+    header: Header,
+    question: Option<Question>,
+    /// The query has an OPT record (only queries hickory decoded at once can).
+    has_edns: bool,
     client: SocketAddr,
     local: SocketAddr,
     transport: Transport,
@@ -48,6 +60,17 @@ pub struct Request {
     /// query in place (plugins-core.md, bufsize).
     edns_udp_size: AtomicU16,
     received: Instant,
+}
+
+/// The question as the hot path reads it.
+#[derive(Debug)]
+struct Question {
+    name_lower: String,
+    qtype: RecordType,
+    qclass: DNSClass,
+    /// Where the name's wire form (no pointers) ends in the query, when it starts right after
+    /// the header: the reply copies those bytes.
+    name_end: Option<usize>,
 }
 
 impl Request {
@@ -60,10 +83,30 @@ impl Request {
         transport: Transport,
         server: Arc<str>,
     ) -> Result<Request, DecodeError> {
-        let message = Message::from_vec(&wire)?;
-        Ok(Request::from_message(
-            message, wire, client, local, transport, server,
-        ))
+        let Some(plain) = plain_query::read(&wire) else {
+            let message = Message::from_vec(&wire)?;
+            return Ok(Request::from_message(
+                message, wire, client, local, transport, server,
+            ));
+        };
+        Ok(Request {
+            message: OnceLock::new(),
+            header: plain.header,
+            question: Some(Question {
+                name_lower: plain.name_lower,
+                qtype: RecordType::from(plain.qtype),
+                qclass: DNSClass::from(plain.qclass),
+                name_end: Some(plain.name_end),
+            }),
+            has_edns: false,
+            wire,
+            client,
+            local,
+            transport,
+            server,
+            edns_udp_size: AtomicU16::new(0),
+            received: Instant::now(),
+        })
     }
 
     /// Builds a request from an already decoded message (tests, plugins that re-enter the
@@ -77,15 +120,27 @@ impl Request {
         transport: Transport,
         server: Arc<str>,
     ) -> Request {
-        let qname_lower = message
-            .queries
-            .first()
-            .map_or_else(|| ".".to_string(), |q| lower_fqdn(q.name()));
+        let meta = &message.metadata;
+        let header = Header {
+            id: meta.id,
+            op_code: meta.op_code,
+            recursion_desired: meta.recursion_desired,
+            checking_disabled: meta.checking_disabled,
+            authentic_data: meta.authentic_data,
+        };
+        let question = message.queries.first().map(|q| Question {
+            name_lower: lower_fqdn(q.name()),
+            qtype: q.query_type(),
+            qclass: q.query_class(),
+            name_end: plain_query::question_name_end(&wire),
+        });
         let edns_udp_size = message.edns.as_ref().map_or(0, |e| e.max_payload());
         Request {
-            message,
+            header,
+            question,
+            has_edns: message.edns.is_some(),
+            message: OnceLock::from(Box::new(message)),
             wire,
-            qname_lower,
             client,
             local,
             transport,
@@ -95,8 +150,29 @@ impl Request {
         }
     }
 
+    /// The whole query as hickory decodes it (decoded now if it was not yet).
     pub fn message(&self) -> &Message {
-        &self.message
+        self.message.get_or_init(|| Box::new(self.decode_plain()))
+    }
+
+    /// The full decode of a query `plain_query::read` accepted. hickory decodes every such
+    /// query (the reader's tests check it against hickory); should it ever refuse one, the
+    /// message is rebuilt from what the reader found, so a plugin still sees the question.
+    fn decode_plain(&self) -> Message {
+        if let Ok(message) = Message::from_vec(&self.wire) {
+            return message;
+        }
+        let mut message = Message::new(self.header.id, MessageType::Query, self.header.op_code);
+        message.metadata.recursion_desired = self.header.recursion_desired;
+        message.metadata.checking_disabled = self.header.checking_disabled;
+        message.metadata.authentic_data = self.header.authentic_data;
+        if let Some(question) = &self.question {
+            let name = Name::from_ascii(&question.name_lower).unwrap_or_else(|_| Name::root());
+            let mut query = Query::query(name, question.qtype);
+            query.set_query_class(question.qclass);
+            message.add_query(query);
+        }
+        message
     }
 
     /// The query as received, e.g. for forwarding with a new ID.
@@ -114,16 +190,44 @@ impl Request {
     }
 
     pub fn id(&self) -> u16 {
-        self.message.metadata.id
+        self.header.id
     }
 
     pub fn opcode(&self) -> OpCode {
-        self.message.metadata.op_code
+        self.header.op_code
+    }
+
+    /// RD of the query (copied into every reply, RFC 1035 §4.1.1).
+    pub fn recursion_desired(&self) -> bool {
+        self.header.recursion_desired
+    }
+
+    /// CD of the query (RFC 4035 §3.2.2; part of the cache key).
+    pub fn checking_disabled(&self) -> bool {
+        self.header.checking_disabled
+    }
+
+    /// AD of the query (RFC 6840 §5.7: the client understands AD in replies).
+    pub fn authentic_data(&self) -> bool {
+        self.header.authentic_data
     }
 
     /// The question. The listener only builds requests with exactly one (corefile.md §7.2).
     pub fn query(&self) -> Option<&Query> {
-        self.message.queries.first()
+        self.question.as_ref()?;
+        self.message().queries.first()
+    }
+
+    /// True when the query has a question (the listener only serves those).
+    pub fn has_question(&self) -> bool {
+        self.question.is_some()
+    }
+
+    /// The question name's wire form as the client wrote it (its case kept), when it can be
+    /// copied from the query: a reply's question and the names that point to it.
+    pub fn qname_wire(&self) -> Option<&[u8]> {
+        let end = self.question.as_ref()?.name_end?;
+        self.wire.get(HEADER_LEN..end)
     }
 
     /// The question name in its original case (answers echo it).
@@ -133,19 +237,22 @@ impl Request {
 
     /// The question name lower-cased, fully qualified (`www.example.org.`): what zones match on.
     pub fn qname_lower(&self) -> &str {
-        &self.qname_lower
+        self.question.as_ref().map_or(".", |q| &q.name_lower)
     }
 
     pub fn qtype(&self) -> RecordType {
-        self.query().map_or(RecordType::NULL, |q| q.query_type())
+        self.question.as_ref().map_or(RecordType::NULL, |q| q.qtype)
     }
 
     pub fn qclass(&self) -> DNSClass {
-        self.query().map_or(DNSClass::IN, |q| q.query_class())
+        self.question.as_ref().map_or(DNSClass::IN, |q| q.qclass)
     }
 
     pub fn edns(&self) -> Option<&Edns> {
-        self.message.edns.as_ref()
+        if !self.has_edns {
+            return None;
+        }
+        self.message().edns.as_ref()
     }
 
     /// The DNSSEC OK bit of the query's OPT record (RFC 3225).
@@ -214,7 +321,7 @@ impl Request {
 /// characters (almost all queries) are written label by label; anything that needs escaping
 /// goes through hickory's formatter, which escapes the way the rest of the server prints
 /// names (escapes such as `\.` and `\DDD` have no letters to change).
-fn lower_fqdn(name: &Name) -> String {
+pub(crate) fn lower_fqdn(name: &Name) -> String {
     let plain = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'*');
     // One pass for the names queries carry (letters, digits, `-`, `_`, `*`); anything that
     // needs escaping in presentation form goes through the formatter.

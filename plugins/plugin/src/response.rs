@@ -179,12 +179,11 @@ impl Response {
     /// An empty NOERROR reply to `req`, with RD and CD copied from it as DNS servers do
     /// (miekg/dns `SetReply`).
     pub fn reply_to(req: &Request, plugin: &'static str) -> Self {
-        let meta = &req.message().metadata;
         Response {
             rcode: ResponseCode::NoError,
             flags: Flags {
-                recursion_desired: meta.recursion_desired,
-                checking_disabled: meta.checking_disabled,
+                recursion_desired: req.recursion_desired(),
+                checking_disabled: req.checking_disabled(),
                 ..Flags::default()
             },
             answers: Section::default(),

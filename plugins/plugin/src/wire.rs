@@ -171,19 +171,20 @@ pub fn encode_limited(
     out.extend_from_slice(&[0; HEADER_LEN]);
     {
         let mut writer = Writer::new(out);
-        if let Some(query) = resp.question.as_deref().or(req.query()) {
-            // The question as the client wrote it (RFC 1035 §4.1.2), unless a plugin answered
-            // another one on purpose; its labels are what most answer names point to. The
-            // client's own bytes are copied when they are at hand.
-            let copied = resp.question.is_none()
-                && req
-                    .wire()
-                    .get(HEADER_LEN..)
-                    .and_then(|question| writer.wire_name(question))
-                    .is_some();
-            if !copied {
-                writer.name(query.name());
-            }
+        // The question as the client wrote it (RFC 1035 §4.1.2), unless a plugin answered
+        // another one on purpose; its labels are what most answer names point to. The
+        // client's own bytes are copied when they are at hand.
+        let copied = resp.question.is_none()
+            && req
+                .qname_wire()
+                .and_then(|name| writer.wire_name(name))
+                .is_some();
+        if copied {
+            writer.u16(u16::from(req.qtype()));
+            writer.u16(u16::from(req.qclass()));
+            counts[0] = 1;
+        } else if let Some(query) = resp.question.as_deref().or(req.query()) {
+            writer.name(query.name());
             writer.u16(u16::from(query.query_type()));
             writer.u16(u16::from(query.query_class()));
             counts[0] = 1;
@@ -285,11 +286,13 @@ fn rdata_wire_len(data: &RData) -> usize {
 /// Counted, not encoded: this runs for every query the `prometheus` and `log` plugins see.
 pub fn uncompressed_len(req: &Request, resp: &Response) -> usize {
     // QNAME, then QTYPE and QCLASS (RFC 1035 §4.1.2).
-    let question = resp
-        .question
-        .as_deref()
-        .or(req.query())
-        .map_or(0, |q| name_wire_len(q.name()) + 4);
+    let question = match (&resp.question, req.qname_wire()) {
+        (None, Some(name)) => name.len() + 4,
+        (question, _) => question
+            .as_deref()
+            .or(req.query())
+            .map_or(0, |q| name_wire_len(q.name()) + 4),
+    };
     // NAME, then TYPE, CLASS, TTL, RDLENGTH (10 octets) and RDATA (RFC 1035 §4.1.3).
     let records: usize = [&resp.answers, &resp.authorities, &resp.additionals]
         .into_iter()

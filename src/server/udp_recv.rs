@@ -8,7 +8,10 @@
 use std::io;
 use std::net::SocketAddr;
 
-use rustix::net::RecvFlags;
+use std::io::IoSliceMut;
+use std::os::fd::AsRawFd;
+
+use nix::sys::socket::{MsgFlags, MultiHeaders, SockaddrStorage, recvmmsg};
 use tokio::io::Interest;
 use tokio::net::UdpSocket;
 
@@ -16,6 +19,10 @@ use tokio::net::UdpSocket;
 /// wake-up of the reader (and one `sendmmsg` of the replies) serves many queries. NSD too
 /// reads up to 100 datagrams per wake-up.
 pub(super) const BATCH: usize = 64;
+
+/// Message headers prepared for a receive at least; a receive prepares twice as many as the
+/// previous one filled, up to [`BATCH`].
+const MIN_HEADERS: usize = 8;
 
 /// The largest datagram a slot holds. A DNS query over UDP is one question and at most an
 /// OPT and a TSIG record, a few hundred bytes (4096, RFC 6891 §6.2.5's usual EDNS size, is
@@ -50,6 +57,8 @@ pub(super) struct ReceiveBatch {
     received: Vec<Received>,
     /// The next datagram to hand out.
     next: usize,
+    /// Message headers the next receive prepares (see [`MIN_HEADERS`]).
+    headers_wanted: usize,
 }
 
 impl ReceiveBatch {
@@ -58,6 +67,7 @@ impl ReceiveBatch {
             slots: vec![0; BATCH * SLOT_SIZE],
             received: Vec::with_capacity(BATCH),
             next: 0,
+            headers_wanted: BATCH,
         }
     }
 
@@ -87,40 +97,67 @@ impl ReceiveBatch {
         }
     }
 
-    /// Reads, without blocking, until the socket's queue is empty or the slots are full.
-    /// `WouldBlock` when nothing was queued (tokio then forgets the socket's readiness, so
-    /// `readable` waits for the next datagram).
+    /// Reads, without blocking, what the socket's queue holds, up to the slots' number, with
+    /// one `recvmmsg`. `WouldBlock` when nothing was queued (tokio then forgets the socket's
+    /// readiness, so `readable` waits for the next datagram).
     fn fill(&mut self, socket: &UdpSocket) -> io::Result<()> {
         self.received.clear();
         self.next = 0;
-        for (slot, buffer) in self.slots.chunks_exact_mut(SLOT_SIZE).enumerate() {
-            // MSG_TRUNC makes the kernel report the datagram's real length, so a cut one is
-            // recognised. One recvfrom per datagram: a sound recvmmsg binding would save the
-            // system calls but not the wake-ups, which batching saves already.
-            let read = socket.try_io(Interest::READABLE, || {
-                rustix::net::recvfrom(socket, &mut *buffer, RecvFlags::DONTWAIT | RecvFlags::TRUNC)
-                    .map_err(io::Error::from)
-            });
-            let (len, real_len, address) = match read {
-                Ok(read) => read,
-                // An error after some datagrams: serve those; a lasting error comes back on
-                // the next receive.
-                Err(_) if !self.received.is_empty() => break,
-                Err(error) => return Err(error),
-            };
+        // The headers are built for each call: they hold pointers, which a task that may move
+        // between threads cannot keep. A quiet socket (one datagram per wake-up) builds few.
+        let wanted = self.headers_wanted.clamp(MIN_HEADERS, BATCH);
+        let mut headers = MultiHeaders::<SockaddrStorage>::preallocate(wanted, None);
+        let mut buffers: Vec<[IoSliceMut<'_>; 1]> = self
+            .slots
+            .chunks_exact_mut(SLOT_SIZE)
+            .take(wanted)
+            .map(|slot| [IoSliceMut::new(slot)])
+            .collect();
+        // An error after some datagrams is kept by the kernel for the next call, which then
+        // reports it (recvmmsg(2)); the ones received are served first.
+        let received = socket.try_io(Interest::READABLE, || {
+            let messages = recvmmsg(
+                socket.as_raw_fd(),
+                &mut headers,
+                buffers.iter_mut(),
+                MsgFlags::MSG_DONTWAIT,
+                None,
+            )
+            .map_err(io::Error::from)?;
+            Ok(messages
+                .map(|message| {
+                    (
+                        message.bytes,
+                        message.address.and_then(socket_addr),
+                        // MSG_TRUNC: the datagram was longer than its slot and was cut.
+                        message.flags.contains(MsgFlags::MSG_TRUNC),
+                    )
+                })
+                .collect::<Vec<_>>())
+        })?;
+        self.headers_wanted = received.len() * 2;
+        for (slot, (len, peer, truncated)) in received.into_iter().enumerate() {
             // A datagram without an IPv4/IPv6 source cannot be answered: skipped.
-            let Some(peer) = address.and_then(|a| SocketAddr::try_from(a).ok()) else {
-                continue;
-            };
+            let Some(peer) = peer else { continue };
             self.received.push(Received {
                 slot,
-                len,
+                len: len.min(SLOT_SIZE),
                 peer,
-                truncated: real_len > len,
+                truncated,
             });
         }
         Ok(())
     }
+}
+
+/// The source of a datagram, if it is an IPv4 or IPv6 address.
+fn socket_addr(address: SockaddrStorage) -> Option<SocketAddr> {
+    if let Some(v4) = address.as_sockaddr_in() {
+        return Some(SocketAddr::V4((*v4).into()));
+    }
+    address
+        .as_sockaddr_in6()
+        .map(|v6| SocketAddr::V6((*v6).into()))
 }
 
 #[cfg(test)]

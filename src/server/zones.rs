@@ -132,7 +132,10 @@ impl ZoneTable {
     /// Only then the root zone `.`.
     pub fn route(&self, qname: &str, qtype: RecordType) -> Routing<'_> {
         let mut ds_route = None;
-        for suffix in suffixes(qname) {
+        // A listener that serves only the root (`.:53`, kubeadm's Corefile) has no suffix to try.
+        let only_root = self.root.is_some() && self.routes.len() == 1;
+        let candidates = (!only_root).then(|| suffixes(qname));
+        for suffix in candidates.into_iter().flatten() {
             let Some(route) = self.lookup(suffix) else {
                 continue;
             };

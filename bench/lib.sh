@@ -35,14 +35,20 @@ cpu_ticks() {
     echo "$total"
 }
 
-# Runs dnsperf on CPU 1 against 127.0.0.1:$1 with query file $2; prints "qps avg stddev lost",
-# and with a server PID as $3 also the server's busy share of one CPU during the run (0-1).
+# The load generators: dnsperf, or bench/loadgen (built by the scripts that use it), which
+# sends in batches and never sleeps, for workloads where dnsperf's own core is the bottleneck.
+LOADGEN="$PWD/target/release/loadgen"
+
+# Runs the load generator (GENERATOR: dnsperf by default, or loadgen) on CPU 1 against
+# 127.0.0.1:$1 with query file $2; prints "qps avg stddev lost", and with a server PID as $3
+# also the server's busy share of one CPU during the run (0-1).
 measure() {
-    local out before after
+    local out before after generator=dnsperf
+    if [ "${GENERATOR:-dnsperf}" = loadgen ]; then generator="$LOADGEN"; fi
     [ -n "${3:-}" ] && before="$(cpu_ticks "$3")"
-    out="$(taskset -c 1 dnsperf -s 127.0.0.1 -p "$1" -d "$2" -l "$DURATION" -c 4 -q "${OUTSTANDING:-200}" 2>&1)"
+    out="$(taskset -c 1 "$generator" -s 127.0.0.1 -p "$1" -d "$2" -l "$DURATION" -c 4 -q "${OUTSTANDING:-200}" 2>&1)"
     [ -n "${3:-}" ] && after="$(cpu_ticks "$3")"
-    echo "$out" > "$WORK/dnsperf-$1-$(basename "$2").log"
+    echo "$out" > "$WORK/${GENERATOR:-dnsperf}-$1-$(basename "$2").log"
     local busy=""
     if [ -n "${3:-}" ]; then
         busy="$(awk -v t="$((after - before))" -v hz="$(getconf CLK_TCK)" -v d="$DURATION" 'BEGIN { printf "%.3f", t / hz / d }')"

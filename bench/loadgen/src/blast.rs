@@ -139,3 +139,74 @@ fn send_batch(socket: &UdpSocket, queries: &[Vec<u8>]) -> io::Result<usize> {
         SendFlags::DONTWAIT,
     )?)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::thread::JoinHandle;
+
+    /// A responder on 127.0.0.1 that echoes each query back as a response (QR set), skipping
+    /// every `drop_every`-th one when given; stops when the flag is set.
+    fn responder(drop_every: Option<usize>) -> (SocketAddr, Arc<AtomicBool>, JoinHandle<()>) {
+        let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+        socket
+            .set_read_timeout(Some(Duration::from_millis(20)))
+            .unwrap();
+        let address = socket.local_addr().unwrap();
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopped = stop.clone();
+        let thread = std::thread::spawn(move || {
+            let mut buf = [0u8; 512];
+            let mut seen = 0;
+            while !stopped.load(Ordering::Relaxed) {
+                let Ok((len, peer)) = socket.recv_from(&mut buf) else {
+                    continue;
+                };
+                seen += 1;
+                if drop_every.is_some_and(|n| seen % n == 0) {
+                    continue;
+                }
+                buf[2] |= 0x80;
+                let _ = socket.send_to(&buf[..len], peer);
+            }
+        });
+        (address, stop, thread)
+    }
+
+    fn plan(server: SocketAddr, timeout: Duration) -> Plan {
+        Plan {
+            server,
+            queries: crate::queries::parse("a.example A\nb.example AAAA\n").unwrap(),
+            sockets: 2,
+            outstanding: 8,
+            duration: Duration::from_millis(300),
+            timeout,
+        }
+    }
+
+    #[test]
+    fn every_query_to_a_server_that_answers_completes() {
+        let (server, stop, thread) = responder(None);
+        let outcome = run(&plan(server, Duration::from_secs(2))).unwrap();
+        stop.store(true, Ordering::Relaxed);
+        thread.join().unwrap();
+        let tally = &outcome.tally;
+        assert!(outcome.completed_in_window > 0);
+        assert_eq!((tally.lost, tally.unexpected), (0, 0));
+        assert_eq!(tally.completed, tally.sent);
+        assert_eq!(tally.rcodes[0], tally.completed, "NOERROR");
+    }
+
+    #[test]
+    fn queries_a_server_drops_are_lost_after_the_timeout() {
+        let (server, stop, thread) = responder(Some(3));
+        let outcome = run(&plan(server, Duration::from_millis(50))).unwrap();
+        stop.store(true, Ordering::Relaxed);
+        thread.join().unwrap();
+        let tally = &outcome.tally;
+        assert!(tally.lost > 0 && tally.completed > 0);
+        assert_eq!(tally.completed + tally.lost, tally.sent);
+    }
+}

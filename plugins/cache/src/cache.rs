@@ -210,5 +210,6 @@ pub fn hit_response(req: &Request, client: Client, entry: &Entry, ttl: u32) -> R
         plugin: NAME,
         uniform_ttl: Some(ttl),
         question: None,
+        prepared: entry.prepared_for(req),
     }
 }

@@ -2,12 +2,13 @@
 //! of prefetch and stale refreshes (plugins-resolution.md §2.4, §2.6, §2.7).
 
 use std::sync::Arc;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
-use plugin::Section;
+use plugin::prepared::Prepared;
 use plugin::proto::op::ResponseCode;
+use plugin::{Request, Section};
 use tokio::time::Instant;
 
 /// A stored reply. Immutable once stored, except the hit counter and the refresh state.
@@ -36,6 +37,9 @@ pub struct Entry {
     refreshing: AtomicBool,
     /// After a failed stale refresh under RECHECK, no new one before this.
     retry_after: Mutex<Option<Instant>>,
+    /// The sections encoded at the first hit, after that client's question (`None` when they
+    /// cannot be): later hits asking with the same bytes copy them (`plugin::prepared`).
+    prepared: OnceLock<Option<Arc<Prepared>>>,
 }
 
 #[derive(Debug, Default)]
@@ -82,7 +86,22 @@ impl Entry {
             hits: Mutex::new(HitCount::default()),
             refreshing: AtomicBool::new(false),
             retry_after: Mutex::new(None),
+            prepared: OnceLock::new(),
         }
+    }
+
+    /// The stored sections encoded after `req`'s question, when the first hit's question was
+    /// spelt the same way (the encoder checks it again before copying).
+    pub fn prepared_for(&self, req: &Request) -> Option<Arc<Prepared>> {
+        let sections = [&self.answers, &self.authorities, &self.additionals];
+        let prepared = self.prepared.get_or_init(|| {
+            // A record the writer cannot encode makes every hit encode it (and fail) as before.
+            Prepared::encode(req, sections).ok().flatten().map(Arc::new)
+        });
+        prepared
+            .as_ref()
+            .filter(|p| req.qname_wire() == Some(p.qname()))
+            .cloned()
     }
 
     /// Seconds of life left: the duration minus the whole seconds elapsed since storing.

@@ -312,6 +312,7 @@ impl Plugin for Downstream {
                 .names_question()
                 .then(|| self.reply.queries.first().cloned().map(Box::new))
                 .flatten(),
+            prepared: None,
         })
     }
 }

@@ -40,6 +40,7 @@ pub fn relay(reply: Message) -> Response {
         plugin: NAME,
         uniform_ttl: None,
         question: None,
+        prepared: None,
     }
 }
 

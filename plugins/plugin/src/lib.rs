@@ -23,6 +23,7 @@ pub mod metrics;
 pub mod names;
 pub mod os_error;
 mod plain_query;
+pub mod prepared;
 pub mod readiness;
 pub mod reply;
 pub mod request;

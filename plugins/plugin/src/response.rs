@@ -5,6 +5,7 @@ use std::sync::Arc;
 use hickory_proto::op::{Edns, Query, ResponseCode};
 use hickory_proto::rr::Record;
 
+use crate::prepared::Prepared;
 use crate::request::Request;
 
 /// One section of a reply. Records are shared, so a cache hit or a reordering plugin clones an
@@ -54,6 +55,14 @@ impl Section {
 
     pub fn len(&self) -> usize {
         self.records.len()
+    }
+
+    /// The same shared records in the same order as `other` (both empty counts too): what a
+    /// prepared encoding of `other` may stand for.
+    pub fn same_as(&self, other: &Section) -> bool {
+        let same_records = Arc::ptr_eq(&self.records, &other.records)
+            || (self.records.is_empty() && other.records.is_empty());
+        same_records && self.order == other.order
     }
 
     pub fn is_empty(&self) -> bool {
@@ -173,6 +182,9 @@ pub struct Response {
     /// The question to send instead of the client's, when a plugin must show the client the
     /// question it actually answered (a `continue` rewrite, plugins-resolution.md R10).
     pub question: Option<Box<Query>>,
+    /// The records already encoded (a cache hit), used by the encoder when they still stand
+    /// for this reply's sections (see [`Prepared::encodes`]).
+    pub prepared: Option<Arc<Prepared>>,
 }
 
 impl Response {
@@ -193,6 +205,7 @@ impl Response {
             plugin,
             uniform_ttl: None,
             question: None,
+            prepared: None,
         }
     }
 

@@ -70,15 +70,17 @@ impl QueryBuilder {
     }
 
     pub fn build(self) -> Request {
+        // Decoded from its bytes as the listener does, so a plain query takes the hand-read
+        // path the server uses.
         let wire = Bytes::from(self.message.to_vec().expect("test query encodes"));
-        Request::from_message(
-            self.message,
+        Request::decode(
             wire,
             self.client,
             "127.0.0.1:53".parse().unwrap(),
             self.transport,
             Arc::from("dns://:53"),
         )
+        .expect("test query decodes")
     }
 }
 

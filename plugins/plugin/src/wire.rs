@@ -201,7 +201,22 @@ pub fn encode_limited(
         let opt_len = opt.as_ref().map_or(0, opt_wire_len);
         let budget = limit.saturating_sub(opt_len).max(writer.len());
         let sections = [&resp.answers, &resp.authorities, &resp.additionals];
-        'sections: for (index, section) in sections.into_iter().enumerate() {
+        // Records encoded before (a cache hit) are copied when they are this reply's records
+        // after this question and fit whole; a reply to truncate is written record by record.
+        let prepared = resp
+            .prepared
+            .as_deref()
+            .zip(resp.uniform_ttl)
+            .filter(|(p, _)| copied && writer.len() + p.len() <= budget && p.encodes(req, resp));
+        if let Some((prepared, ttl)) = prepared {
+            prepared.write(&mut writer, ttl);
+            counts[1..].copy_from_slice(&prepared.counts());
+        }
+        'sections: for (index, section) in sections
+            .into_iter()
+            .enumerate()
+            .filter(|_| prepared.is_none())
+        {
             for record in section.iter() {
                 let mark = writer.mark();
                 match resp.uniform_ttl {

@@ -156,10 +156,15 @@ impl<'a> Writer<'a> {
     /// An offset where exactly `suffix` (byte for byte: case is kept as written, so names
     /// keep the client's spelling) was written, following pointers.
     fn find(&self, suffix: &[&[u8]]) -> Option<u16> {
-        self.labels[..self.count]
-            .iter()
-            .copied()
-            .find(|&at| self.equals_at(usize::from(at), suffix))
+        let first = suffix.first()?;
+        self.labels[..self.count].iter().copied().find(|&at| {
+            let at = usize::from(at);
+            // A remembered offset is always a label's length octet, never a pointer: most
+            // candidates differ in their first label, checked here before the full walk.
+            self.out.get(at) == Some(&(first.len() as u8))
+                && self.out.get(at + 1..at + 1 + first.len()) == Some(*first)
+                && self.equals_at(at, suffix)
+        })
     }
 
     fn equals_at(&self, mut at: usize, suffix: &[&[u8]]) -> bool {
@@ -219,10 +224,17 @@ impl<'a> Writer<'a> {
     /// Writes one resource record with `ttl` in place of its own: how a cache hit shows the
     /// remaining lifetime without copying the stored record (plugins-resolution.md §2.4).
     pub fn record_with_ttl(&mut self, record: &Record, ttl: u32) -> Result<(), ProtoError> {
+        self.record_ttl_at(record, ttl).map(|_| ())
+    }
+
+    /// [`Writer::record_with_ttl`], returning where in the message the record's TTL was
+    /// written (a prepared section patches it there, see `crate::prepared`).
+    pub fn record_ttl_at(&mut self, record: &Record, ttl: u32) -> Result<usize, ProtoError> {
         let start = self.mark();
         self.name(&record.name);
         self.u16(u16::from(record.record_type()));
         self.u16(u16::from(record.dns_class));
+        let ttl_at = self.out.len();
         self.u32(ttl);
         let length_at = self.out.len();
         self.u16(0);
@@ -274,7 +286,10 @@ impl<'a> Writer<'a> {
         if !written {
             // Everything else (OPT, CAA, HINFO, …): hickory writes the whole record.
             self.rollback(start);
-            return self.foreign(record, ttl);
+            let foreign_start = self.out.len();
+            self.foreign(record, ttl)?;
+            // NAME (uncompressed), TYPE, CLASS, then the TTL (RFC 1035 §4.1.3).
+            return Ok(foreign_start + name_len(&record.name) + 4);
         }
         let rdlength = self.out.len() - length_at - 2;
         let Ok(rdlength) = u16::try_from(rdlength) else {
@@ -282,7 +297,22 @@ impl<'a> Writer<'a> {
             return Err(ProtoError::from("record data longer than 65535 octets"));
         };
         self.out[length_at..length_at + 2].copy_from_slice(&rdlength.to_be_bytes());
-        Ok(())
+        Ok(ttl_at)
+    }
+
+    /// Appends bytes encoded elsewhere (a prepared section); its names stay out of the labels
+    /// later names may point to. Returns where they start.
+    pub fn bytes(&mut self, bytes: &[u8]) -> usize {
+        let start = self.out.len();
+        self.out.extend_from_slice(bytes);
+        start
+    }
+
+    /// Overwrites four bytes at `at` (a TTL already written).
+    pub fn patch_u32(&mut self, at: usize, value: u32) {
+        if let Some(field) = self.out.get_mut(at..at + 4) {
+            field.copy_from_slice(&value.to_be_bytes());
+        }
     }
 
     fn then(&mut self, write: impl FnOnce(&mut Self)) -> bool {

@@ -7,6 +7,8 @@ WORK="$(mktemp -d /tmp/clusterdns-bench.XXXXXX)"
 PIDS=()
 cleanup() {
     for pid in "${PIDS[@]:-}"; do [ -n "$pid" ] && kill "$pid" 2>/dev/null || true; done
+    # Servers write their last files as they stop (NSD's state): wait before removing them.
+    for pid in "${PIDS[@]:-}"; do [ -n "$pid" ] && wait "$pid" 2>/dev/null || true; done
     [ -n "${KEEP:-}" ] || rm -rf "$WORK"
 }
 trap cleanup EXIT

@@ -7,7 +7,7 @@
 #   bench/resolution.sh [SECONDS]      # default 20 s per measurement
 #
 # Four workloads (WORKLOADS="hits nxdomain misses hits-dnsperf" by default), each alternated
-# RUNS times (default 5) over the three servers:
+# RUNS times (default 7) over the three servers:
 # - hits:     100 external names, asked again and again (cache hits after the first round);
 # - nxdomain: the ndots:5 search-path pattern (api.github.com.<ns>.svc.search.example and
 #             friends), 1,000 names, NXDOMAIN with SOA, cached by the denial cache;
@@ -135,7 +135,7 @@ with open(f"{work}/nxdomain.queries", "w") as out:
                 count += 1
         k += 1
 PY
-RUNS="${RUNS:-5}"
+RUNS="${RUNS:-7}"
 ALL_WORKLOADS="hits nxdomain misses hits-dnsperf"
 WORKLOADS="${WORKLOADS:-$ALL_WORKLOADS}"
 [[ " $WORKLOADS " == *" misses "* ]] && for run in $(seq "$RUNS"); do

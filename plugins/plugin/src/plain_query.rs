@@ -50,20 +50,17 @@ pub(crate) fn read(wire: &[u8]) -> Option<PlainQuery> {
     if flags_high & 0xF8 != 0 || count(4) != 1 || count(6) != 0 || count(8) != 0 || count(10) != 0 {
         return None;
     }
-    // The name's bytes are checked and lower-cased in place as they are copied; all plain
-    // bytes are ASCII, so the text is valid UTF-8 (checked once at the end, cheaply).
-    let mut lower: Vec<u8> = Vec::with_capacity(64);
-    let mut at = HEADER_LEN;
-    loop {
-        let len = usize::from(*wire.get(at)?);
-        if len == 0 {
-            break;
-        }
-        if len > MAX_LABEL_LEN {
-            return None;
-        }
+    // The name, whole and without pointers; its labels are then checked and lower-cased as
+    // they are copied. All plain bytes are ASCII, so the text is valid UTF-8 (checked once at
+    // the end, cheaply).
+    let name_end = question_name_end(wire)?;
+    let name = &wire[HEADER_LEN..name_end];
+    let mut lower: Vec<u8> = Vec::with_capacity(name.len());
+    let mut at = 0;
+    while let Some(&len) = name.get(at).filter(|&&len| len != 0) {
+        let label = name.get(at + 1..at + 1 + usize::from(len))?;
         let start = lower.len();
-        lower.extend_from_slice(wire.get(at + 1..at + 1 + len)?);
+        lower.extend_from_slice(label);
         for b in &mut lower[start..] {
             if !is_plain(*b) {
                 return None;
@@ -71,11 +68,10 @@ pub(crate) fn read(wire: &[u8]) -> Option<PlainQuery> {
             b.make_ascii_lowercase();
         }
         lower.push(b'.');
-        at += 1 + len;
+        at += 1 + usize::from(len);
     }
-    let name_end = at + 1;
     // The root alone goes to hickory (its presentation form is not built label by label).
-    if lower.is_empty() || name_end - HEADER_LEN > MAX_NAME_LEN {
+    if lower.is_empty() {
         return None;
     }
     let name_lower = String::from_utf8(lower).ok()?;

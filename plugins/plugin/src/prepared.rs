@@ -163,6 +163,15 @@ mod tests {
         ]
     }
 
+    fn prepare(req: &Request, sections: &[Section; 3]) -> Arc<Prepared> {
+        let [answers, authorities, additionals] = sections;
+        Arc::new(
+            Prepared::encode(req, [answers, authorities, additionals])
+                .unwrap()
+                .unwrap(),
+        )
+    }
+
     fn hit(sections: &[Section; 3], prepared: Option<Arc<Prepared>>) -> Response {
         Response {
             rcode: ResponseCode::NoError,
@@ -188,11 +197,7 @@ mod tests {
     fn prepared_records_are_the_bytes_the_encoder_writes() {
         let sections = stored_sections();
         let first = query("www.Example.org.", RecordType::A).build();
-        let prepared = Arc::new(
-            Prepared::encode(&first, [&sections[0], &sections[1], &sections[2]])
-                .unwrap()
-                .unwrap(),
-        );
+        let prepared = prepare(&first, &sections);
         assert_eq!(prepared.counts(), [2, 1, 0]);
         for req in [
             first,
@@ -214,11 +219,7 @@ mod tests {
     fn prepared_records_stand_only_for_the_same_question_bytes_and_sections() {
         let sections = stored_sections();
         let first = query("www.Example.org.", RecordType::A).build();
-        let prepared = Arc::new(
-            Prepared::encode(&first, [&sections[0], &sections[1], &sections[2]])
-                .unwrap()
-                .unwrap(),
-        );
+        let prepared = prepare(&first, &sections);
         // Another spelling of the name: the owners no longer point to the question.
         let lower = query("www.example.org.", RecordType::A).build();
         let resp = hit(&sections, Some(prepared.clone()));

@@ -115,7 +115,8 @@ impl ReceiveBatch {
             .collect();
         // An error after some datagrams is kept by the kernel for the next call, which then
         // reports it (recvmmsg(2)); the ones received are served first.
-        let received = socket.try_io(Interest::READABLE, || {
+        let received = &mut self.received;
+        socket.try_io(Interest::READABLE, || {
             let messages = recvmmsg(
                 socket.as_raw_fd(),
                 &mut headers,
@@ -124,28 +125,22 @@ impl ReceiveBatch {
                 None,
             )
             .map_err(io::Error::from)?;
-            Ok(messages
-                .map(|message| {
-                    (
-                        message.bytes,
-                        message.address.and_then(socket_addr),
-                        // MSG_TRUNC: the datagram was longer than its slot and was cut.
-                        message.flags.contains(MsgFlags::MSG_TRUNC),
-                    )
-                })
-                .collect::<Vec<_>>())
+            for (slot, message) in messages.enumerate() {
+                // A datagram without an IPv4/IPv6 source cannot be answered: skipped.
+                let Some(peer) = message.address.and_then(socket_addr) else {
+                    continue;
+                };
+                received.push(Received {
+                    slot,
+                    len: message.bytes.min(SLOT_SIZE),
+                    peer,
+                    // MSG_TRUNC: the datagram was longer than its slot and was cut.
+                    truncated: message.flags.contains(MsgFlags::MSG_TRUNC),
+                });
+            }
+            Ok(())
         })?;
-        self.headers_wanted = received.len() * 2;
-        for (slot, (len, peer, truncated)) in received.into_iter().enumerate() {
-            // A datagram without an IPv4/IPv6 source cannot be answered: skipped.
-            let Some(peer) = peer else { continue };
-            self.received.push(Received {
-                slot,
-                len: len.min(SLOT_SIZE),
-                peer,
-                truncated,
-            });
-        }
+        self.headers_wanted = self.received.len() * 2;
         Ok(())
     }
 }

@@ -90,18 +90,17 @@ impl Entry {
         }
     }
 
-    /// The stored sections encoded after `req`'s question, when the first hit's question was
-    /// spelt the same way (the encoder checks it again before copying).
+    /// The stored sections encoded after the first hit's question (built now for the first
+    /// hit). The encoder copies them only when `req` spells its question the same way.
     pub fn prepared_for(&self, req: &Request) -> Option<Arc<Prepared>> {
         let sections = [&self.answers, &self.authorities, &self.additionals];
-        let prepared = self.prepared.get_or_init(|| {
-            // A record the writer cannot encode makes every hit encode it (and fail) as before.
-            Prepared::encode(req, sections).ok().flatten().map(Arc::new)
-        });
-        prepared
-            .as_ref()
-            .filter(|p| req.qname_wire() == Some(p.qname()))
-            .cloned()
+        self.prepared
+            .get_or_init(|| {
+                // A record the writer cannot encode makes every hit encode it (and fail) as
+                // before.
+                Prepared::encode(req, sections).ok().flatten().map(Arc::new)
+            })
+            .clone()
     }
 
     /// Seconds of life left: the duration minus the whole seconds elapsed since storing.

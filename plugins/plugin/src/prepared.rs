@@ -91,11 +91,6 @@ impl Prepared {
                 .all(|(sent, encoded)| sent.same_as(encoded))
     }
 
-    /// The question name (wire form, case kept) the records were encoded after.
-    pub fn qname(&self) -> &[u8] {
-        &self.qname
-    }
-
     /// Length of the records' bytes.
     pub fn len(&self) -> usize {
         self.body.len()

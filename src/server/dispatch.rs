@@ -3,6 +3,7 @@
 //! EDNS version, zone routing, the chain, and the one encoding of the reply (§7.3).
 
 use std::net::SocketAddr;
+use std::pin::pin;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -11,7 +12,7 @@ use hickory_proto::op::ResponseCode;
 use hickory_proto::rr::DNSClass;
 use plugin::metrics::DnsMetrics;
 use plugin::wire::{self, HEADER_LEN, Verdict};
-use plugin::{Request, Response, Transport};
+use plugin::{Reply, Request, Response, Transport};
 
 use super::dropped::DroppedMetrics;
 use super::panics;
@@ -25,6 +26,16 @@ pub enum Answer {
     /// Send nothing: a dropped packet (too short, QR=1), or a chain that failed with an rcode
     /// the core does not answer for (the plugin is assumed to have written, §7.2 step 10).
     Silent,
+}
+
+/// A query as a listener received it.
+pub struct Inbound {
+    pub packet: Bytes,
+    pub peer: SocketAddr,
+    pub local: SocketAddr,
+    pub transport: Transport,
+    /// When its datagram batch or TCP message was read (see [`Request::received`]).
+    pub received: Instant,
 }
 
 /// The server core of one listener: its identity and the metrics of the queries it answers
@@ -71,20 +82,19 @@ impl Dispatcher {
         self.dropped.metrics()
     }
 
-    /// Serves one received `packet` with `table` and leaves the bytes to send in `out`.
+    /// Serves one received packet with `table` and leaves the bytes to send in `out`.
     ///
     /// Nothing here spawns or boxes: when every plugin answers at once, this future completes
     /// on its first poll. Only a chain that waits (forward) makes it pending.
-    pub async fn dispatch(
-        &self,
-        table: &ZoneTable,
-        packet: Bytes,
-        peer: SocketAddr,
-        local: SocketAddr,
-        transport: Transport,
-        out: &mut Vec<u8>,
-    ) -> Answer {
+    pub async fn dispatch(&self, table: &ZoneTable, inbound: Inbound, out: &mut Vec<u8>) -> Answer {
         out.clear();
+        let Inbound {
+            packet,
+            peer,
+            local,
+            transport,
+            received,
+        } = inbound;
         // Step 1: the header decides before anything is decoded; none of this is counted.
         match wire::inspect(&packet) {
             Verdict::Drop => return Answer::Silent,
@@ -101,7 +111,7 @@ impl Dispatcher {
         // The decoder is someone else's code reading untrusted bytes: a panic in it must not
         // take the socket's reader down, so it is guarded too.
         let decoded = panics::recover(table.recovery(), move || {
-            Request::decode(packet, peer, local, transport, server)
+            Request::decode(packet, peer, local, transport, server, received)
         });
         let req = match decoded {
             Ok(Ok(req)) => req,
@@ -121,8 +131,12 @@ impl Dispatcher {
             return self.answer_dropped(&req, ResponseCode::ServFail, out);
         }
         // Step 3: the panic guard covers the rest, including the chain's synchronous part
-        // (run on the first poll) and its future.
-        let served = panics::recover_future(table.recovery(), self.serve(table, &req, out)).await;
+        // (run on the first poll) and its future. Pinned where it is built: a future this
+        // size is not copied on its way in.
+        let served = {
+            let serving = pin!(self.serve(table, &req, out));
+            panics::recover_future(table.recovery(), serving).await
+        };
         match served {
             Ok(answer) => answer,
             Err(payload) => {
@@ -150,8 +164,13 @@ impl Dispatcher {
                 return self.answer_dropped(req, ResponseCode::Refused, out);
             }
         };
-        // Step 10. A ready reply is taken here without boxing; a pending one is awaited.
-        match route.chain.serve(req).await {
+        // Step 10. A ready reply is taken as it is (no box, no future); a pending one is
+        // awaited.
+        let outcome = match route.chain.serve(req) {
+            Reply::Ready(Some(outcome)) => outcome,
+            reply => reply.await,
+        };
+        match outcome {
             Ok(resp) => self.encode(req, &resp, out),
             Err(failure) if failure.core_writes_reply() => {
                 self.encode(req, &Response::error_to(req, failure.rcode), out)
@@ -232,18 +251,21 @@ mod tests {
     const PEER: &str = "127.0.0.1:40000";
     const LOCAL: &str = "127.0.0.1:53";
 
+    fn inbound(packet: Bytes) -> Inbound {
+        Inbound {
+            packet,
+            peer: PEER.parse().unwrap(),
+            local: LOCAL.parse().unwrap(),
+            transport: Transport::Udp,
+            received: std::time::Instant::now(),
+        }
+    }
+
     /// Runs one packet to completion (pending chains included).
     async fn run(d: &Dispatcher, table: &ZoneTable, packet: &[u8]) -> Option<Message> {
         let mut out = Vec::new();
         let answer = d
-            .dispatch(
-                table,
-                Bytes::copy_from_slice(packet),
-                PEER.parse().unwrap(),
-                LOCAL.parse().unwrap(),
-                Transport::Udp,
-                &mut out,
-            )
+            .dispatch(table, inbound(Bytes::copy_from_slice(packet)), &mut out)
             .await;
         match answer {
             Answer::Reply => Some(Message::from_vec(&out).expect("reply parses")),
@@ -260,14 +282,7 @@ mod tests {
         let table = root_table(chain_of(Fixed::tagged("root")));
         let packet = Bytes::from(wire(&query("example.org.", RecordType::A)));
         let mut out = Vec::new();
-        let future = d.dispatch(
-            &table,
-            packet,
-            PEER.parse().unwrap(),
-            LOCAL.parse().unwrap(),
-            Transport::Udp,
-            &mut out,
-        );
+        let future = d.dispatch(&table, inbound(packet), &mut out);
         // now_or_never polls exactly once with a no-op waker.
         assert_eq!(future.now_or_never(), Some(Answer::Reply));
         let reply = Message::from_vec(&out).unwrap();
@@ -284,14 +299,7 @@ mod tests {
         let packet = Bytes::from(wire(&query("slow.example.org.", RecordType::A)));
         let mut out = Vec::new();
         {
-            let mut future = std::pin::pin!(d.dispatch(
-                &table,
-                packet,
-                PEER.parse().unwrap(),
-                LOCAL.parse().unwrap(),
-                Transport::Udp,
-                &mut out,
-            ));
+            let mut future = std::pin::pin!(d.dispatch(&table, inbound(packet), &mut out));
             assert_eq!((&mut future).now_or_never(), None);
             assert_eq!(future.await, Answer::Reply);
         }
@@ -459,14 +467,7 @@ mod tests {
         let packet = wire(&with_padding(query("example.org.", RecordType::A), 900));
         let mut out = Vec::new();
         let answer = d
-            .dispatch(
-                &table,
-                Bytes::from(packet),
-                PEER.parse().unwrap(),
-                LOCAL.parse().unwrap(),
-                Transport::Udp,
-                &mut out,
-            )
+            .dispatch(&table, inbound(Bytes::from(packet)), &mut out)
             .await;
         assert_eq!(answer, Answer::Reply);
         assert!(out.len() <= 512, "{} bytes", out.len());

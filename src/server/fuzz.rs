@@ -14,7 +14,7 @@ use hickory_proto::rr::{RData, Record};
 use plugin::metrics::{DnsMetrics, MetricsHub};
 use plugin::{Chain, Next, Plugin, Reply, Request, Response, Transport};
 
-use super::dispatch::{Answer, Dispatcher};
+use super::dispatch::{Answer, Dispatcher, Inbound};
 use super::zones::ZoneTable;
 
 /// Runs `data` as a UDP and as a TCP query through the server core, with a table of a root
@@ -83,14 +83,16 @@ impl Harness {
     fn run(&self, data: &[u8]) {
         let mut out = self.out.borrow_mut();
         for transport in [Transport::Udp, Transport::Tcp] {
-            let answer = self.runtime.block_on(self.dispatcher.dispatch(
-                &self.table,
-                Bytes::copy_from_slice(data),
-                self.peer,
-                self.local,
+            let inbound = Inbound {
+                packet: Bytes::copy_from_slice(data),
+                peer: self.peer,
+                local: self.local,
                 transport,
-                &mut out,
-            ));
+                received: std::time::Instant::now(),
+            };
+            let answer =
+                self.runtime
+                    .block_on(self.dispatcher.dispatch(&self.table, inbound, &mut out));
             assert_eq!(self.metrics.panics.get(), 0, "the server core panicked");
             if answer == Answer::Reply {
                 check_reply(data, &out, transport);

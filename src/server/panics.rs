@@ -5,9 +5,8 @@ use std::backtrace::Backtrace;
 use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
-use std::pin::pin;
-
-use futures_util::FutureExt;
+use std::pin::Pin;
+use std::task::Poll;
 
 /// How a listener treats a panic below it.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -52,15 +51,19 @@ pub fn recover<R>(recovery: Recovery, f: impl FnOnce() -> R) -> std::thread::Res
 }
 
 /// [`recover`] for a future: every poll is guarded. Nothing is boxed, so a future that is
-/// ready on its first poll stays ready on the first poll.
+/// ready on its first poll stays ready on the first poll; it is polled where it is pinned,
+/// not moved into a wrapper.
 pub async fn recover_future<F: Future>(
     recovery: Recovery,
-    future: F,
+    mut future: Pin<&mut F>,
 ) -> std::thread::Result<F::Output> {
-    let mut guarded = pin!(AssertUnwindSafe(future).catch_unwind());
     std::future::poll_fn(|cx| {
         let _mark = Mark::enter(recovery);
-        guarded.as_mut().poll(cx)
+        match std::panic::catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx))) {
+            Ok(Poll::Pending) => Poll::Pending,
+            Ok(Poll::Ready(output)) => Poll::Ready(Ok(output)),
+            Err(payload) => Poll::Ready(Err(payload)),
+        }
     })
     .await
 }
@@ -172,17 +175,19 @@ mod tests {
 
     #[tokio::test]
     async fn recover_future_keeps_a_ready_future_ready() {
+        let seven = std::pin::pin!(async { 7 });
         let ready = recover_future(
             Recovery {
                 quiet: true,
                 stacktrace: false,
             },
-            async { 7 },
+            seven,
         );
         let polled = futures_util::poll!(Box::pin(ready));
         assert!(matches!(polled, std::task::Poll::Ready(Ok(7))));
+        let panicking = std::pin::pin!(async { panic!("in a future") });
         assert!(
-            recover_future(Recovery::default(), async { panic!("in a future") })
+            recover_future(Recovery::default(), panicking)
                 .await
                 .is_err()
         );

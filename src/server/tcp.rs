@@ -25,7 +25,7 @@ use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::sync::{Mutex, OwnedSemaphorePermit, Semaphore};
 use tokio_util::sync::CancellationToken;
 
-use super::dispatch::{Answer, Dispatcher};
+use super::dispatch::{Answer, Dispatcher, Inbound};
 use super::listener::{Shared, finish_unless_aborted, first_poll};
 
 /// Queries of one connection that may wait on their chains at once; past this the reader
@@ -205,14 +205,15 @@ impl TcpReader {
             let table = self.shared.table.load();
             let mut handed_off: Option<OwnedSemaphorePermit> = None;
             let answer = {
-                let mut reply = pin!(self.dispatcher.dispatch(
-                    &table,
+                let inbound = Inbound {
                     packet,
-                    self.connection.peer,
-                    self.connection.local,
-                    Transport::Tcp,
-                    &mut out,
-                ));
+                    peer: self.connection.peer,
+                    local: self.connection.local,
+                    transport: Transport::Tcp,
+                    // tokio's clock, as the UDP reader's (see `Request::received`).
+                    received: tokio::time::Instant::now().into_std(),
+                };
+                let mut reply = pin!(self.dispatcher.dispatch(&table, inbound, &mut out));
                 match first_poll(reply.as_mut()).await {
                     Poll::Ready(answer) => answer,
                     Poll::Pending => {

@@ -23,7 +23,7 @@ use socket2::{Domain, Protocol, Socket, Type};
 use tokio::net::UdpSocket;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use super::dispatch::{Answer, Dispatcher};
+use super::dispatch::{Answer, Dispatcher, Inbound};
 use super::listener::{Shared, finish_unless_aborted, first_poll};
 use super::udp_recv::ReceiveBatch;
 use super::udp_send::Replies;
@@ -133,14 +133,14 @@ impl UdpReader {
                 let packet = Bytes::copy_from_slice(datagram.bytes);
                 let mut handed_off: Option<OwnedSemaphorePermit> = None;
                 let answer = {
-                    let mut reply = pin!(self.dispatcher.dispatch(
-                        &table,
+                    let inbound = Inbound {
                         packet,
                         peer,
-                        self.local,
-                        Transport::Udp,
-                        &mut out,
-                    ));
+                        local: self.local,
+                        transport: Transport::Udp,
+                        received: datagram.received,
+                    };
+                    let mut reply = pin!(self.dispatcher.dispatch(&table, inbound, &mut out));
                     match first_poll(reply.as_mut()).await {
                         Poll::Ready(answer) => answer,
                         Poll::Pending => {

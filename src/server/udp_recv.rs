@@ -7,6 +7,7 @@
 
 use std::io;
 use std::net::SocketAddr;
+use std::time::Instant;
 
 use std::io::IoSliceMut;
 use std::os::fd::AsRawFd;
@@ -39,6 +40,8 @@ pub(super) struct Datagram<'a> {
     pub peer: SocketAddr,
     /// The datagram was longer than a slot and was cut by the kernel (MSG_TRUNC).
     pub truncated: bool,
+    /// When its batch was received: one clock read serves every query of a batch.
+    pub received: Instant,
 }
 
 #[derive(Clone, Copy)]
@@ -59,6 +62,8 @@ pub(super) struct ReceiveBatch {
     next: usize,
     /// Message headers the next receive prepares (see [`MIN_HEADERS`]).
     headers_wanted: usize,
+    /// When the last receive returned (None before the first).
+    received_at: Option<Instant>,
 }
 
 impl ReceiveBatch {
@@ -68,6 +73,7 @@ impl ReceiveBatch {
             received: Vec::with_capacity(BATCH),
             next: 0,
             headers_wanted: BATCH,
+            received_at: None,
         }
     }
 
@@ -80,6 +86,7 @@ impl ReceiveBatch {
             bytes: self.slots.get(start..start + received.len)?,
             peer: received.peer,
             truncated: received.truncated,
+            received: self.received_at?,
         })
     }
 
@@ -141,6 +148,8 @@ impl ReceiveBatch {
             Ok(())
         })?;
         self.headers_wanted = self.received.len() * 2;
+        // tokio's clock, which tests may pause: the cache counts TTLs down from this time.
+        self.received_at = Some(tokio::time::Instant::now().into_std());
         Ok(())
     }
 }

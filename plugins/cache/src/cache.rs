@@ -46,13 +46,16 @@ impl Plugin for Cache {
         if plugin::zones::longest_match(&state.config.zones, req.qname_lower()).is_none() {
             return next.serve(req);
         }
-        let now = Instant::now();
+        // The time the query was received (one clock read per received batch): a hit
+        // counts its TTL down from it.
+        let now = Instant::from_std(req.received());
         let key = Key::of(req);
         let Some((entry, _)) = state.lookup(req.server(), key, Question::of(req), now) else {
             return self.miss(req, next, key);
         };
         let client = Client::of(req);
-        if entry.remaining(now) > 0 {
+        let remaining = entry.remaining(now);
+        if remaining > 0 {
             let prefetch = &state.config.prefetch;
             if prefetch.amount > 0 && should_prefetch(&entry, now, prefetch) {
                 spawn_refresh(state, req, &next, key, &entry, RefreshKind::Prefetch, now);
@@ -61,7 +64,7 @@ impl Plugin for Cache {
                 req,
                 client,
                 &entry,
-                state.fresh_ttl(&entry, now),
+                state.fresh_ttl_of(&entry, remaining),
             ));
         }
         // Expired but within the serve_stale window (the lookup checked).
@@ -174,10 +177,15 @@ impl State {
     /// The TTL a fresh hit shows: the remaining seconds, or the stored duration under
     /// `keepttl` (§2.4).
     pub fn fresh_ttl(&self, entry: &Entry, now: Instant) -> u32 {
+        self.fresh_ttl_of(entry, entry.remaining(now))
+    }
+
+    /// [`State::fresh_ttl`] with the entry's [`Entry::remaining`] seconds already known.
+    pub fn fresh_ttl_of(&self, entry: &Entry, remaining: i64) -> u32 {
         if self.config.keepttl {
             return entry.duration;
         }
-        u32::try_from(entry.remaining(now).max(0)).unwrap_or(u32::MAX)
+        u32::try_from(remaining.max(0)).unwrap_or(u32::MAX)
     }
 }
 

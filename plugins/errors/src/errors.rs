@@ -47,12 +47,11 @@ impl<L: ErrorLog> Plugin for Errors<L> {
     }
 
     fn serve<'a>(&'a self, req: &'a Request, next: Next<'a>) -> Reply<'a> {
-        // `map` runs inline on a ready reply: an answer from cache or hosts stays unboxed.
-        next.serve(req).map(move |outcome| {
-            if let Err(failure) = &outcome {
+        // `inspect` runs inline on a ready reply: an answer from cache or hosts stays unboxed.
+        next.serve(req).inspect(move |outcome| {
+            if let Err(failure) = outcome {
                 self.report(req, failure);
             }
-            outcome
         })
     }
 }

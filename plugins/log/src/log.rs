@@ -89,11 +89,9 @@ impl<S: LineSink> Plugin for Log<S> {
             return next.serve(req);
         };
         let received = Instant::now();
-        // `map` runs inline on a ready reply: logging never boxes a cache hit.
-        next.serve(req).map(move |outcome| {
-            self.record(rule, req, &outcome, received);
-            outcome
-        })
+        // `inspect` runs inline on a ready reply: logging never boxes a cache hit.
+        next.serve(req)
+            .inspect(move |outcome| self.record(rule, req, outcome, received))
     }
 }
 

@@ -465,9 +465,15 @@ async fn serve_udp(socket: UdpSocket, chain: Chain) {
         let wire = Bytes::copy_from_slice(&buf[..len]);
         let (socket, chain) = (socket.clone(), chain.clone());
         queries.spawn(async move {
-            let Ok(req) =
-                Request::decode(wire, client, local, Transport::Udp, Arc::from("dns://:0"))
-            else {
+            let received = std::time::Instant::now();
+            let Ok(req) = Request::decode(
+                wire,
+                client,
+                local,
+                Transport::Udp,
+                Arc::from("dns://:0"),
+                received,
+            ) else {
                 return;
             };
             let rcode = match chain.serve(&req).await {

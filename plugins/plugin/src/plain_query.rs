@@ -51,29 +51,30 @@ pub(crate) fn read(wire: &[u8]) -> Option<PlainQuery> {
         return None;
     }
     // The name, whole and without pointers; its labels are then checked and lower-cased as
-    // they are copied. All plain bytes are ASCII, so the text is valid UTF-8 (checked once at
-    // the end, cheaply).
+    // they are copied. The presentation form is as long as the wire form without its first
+    // length octet: each later length octet becomes a dot, the root octet the final one.
     let name_end = question_name_end(wire)?;
     let name = &wire[HEADER_LEN..name_end];
-    let mut lower: Vec<u8> = Vec::with_capacity(name.len());
+    let mut lower = vec![0u8; name.len() - 1];
+    let mut plain = true;
     let mut at = 0;
     while let Some(&len) = name.get(at).filter(|&&len| len != 0) {
-        let label = name.get(at + 1..at + 1 + usize::from(len))?;
-        let start = lower.len();
-        lower.extend_from_slice(label);
-        for b in &mut lower[start..] {
-            if !is_plain(*b) {
-                return None;
-            }
-            b.make_ascii_lowercase();
+        let len = usize::from(len);
+        let label = name.get(at + 1..at + 1 + len)?;
+        let copy = lower.get_mut(at..at + len + 1)?;
+        for (to, &b) in copy.iter_mut().zip(label) {
+            let lowered = PLAIN_LOWER[usize::from(b)];
+            plain &= lowered != 0;
+            *to = lowered;
         }
-        lower.push(b'.');
-        at += 1 + usize::from(len);
+        copy[len] = b'.';
+        at += 1 + len;
     }
     // The root alone goes to hickory (its presentation form is not built label by label).
-    if lower.is_empty() {
+    if !plain || lower.is_empty() {
         return None;
     }
+    // All plain bytes are ASCII: the check is cheap and never fails.
     let name_lower = String::from_utf8(lower).ok()?;
     let fixed = wire.get(name_end..name_end + 4)?;
     Some(PlainQuery {
@@ -111,9 +112,23 @@ pub(crate) fn question_name_end(wire: &[u8]) -> Option<usize> {
 
 /// Bytes a host name (and the labels `_srv`, `*`) is made of: nothing to escape in
 /// presentation form.
-fn is_plain(b: u8) -> bool {
+const fn is_plain(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'*')
 }
+
+/// Each byte lower-cased when it [`is_plain`], else 0 (which no plain byte is): one table
+/// load per byte both checks and lower-cases a label.
+const PLAIN_LOWER: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        if is_plain(b as u8) {
+            table[b] = (b as u8).to_ascii_lowercase();
+        }
+        b += 1;
+    }
+    table
+};
 
 #[cfg(test)]
 mod tests {

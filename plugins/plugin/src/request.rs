@@ -82,12 +82,13 @@ impl Request {
         local: SocketAddr,
         transport: Transport,
         server: Arc<str>,
+        received: Instant,
     ) -> Result<Request, DecodeError> {
         let Some(plain) = plain_query::read(&wire) else {
             let message = Message::from_vec(&wire)?;
-            return Ok(Request::from_message(
-                message, wire, client, local, transport, server,
-            ));
+            let mut req = Request::from_message(message, wire, client, local, transport, server);
+            req.received = received;
+            return Ok(req);
         };
         Ok(Request {
             message: OnceLock::new(),
@@ -105,7 +106,7 @@ impl Request {
             transport,
             server,
             edns_udp_size: AtomicU16::new(0),
-            received: Instant::now(),
+            received,
         })
     }
 
@@ -146,7 +147,8 @@ impl Request {
             transport,
             server,
             edns_udp_size: AtomicU16::new(edns_udp_size),
-            received: Instant::now(),
+            // tokio's clock, which tests may pause (see `received`).
+            received: tokio::time::Instant::now().into_std(),
         }
     }
 
@@ -303,7 +305,9 @@ impl Request {
         &self.server
     }
 
-    /// When the listener decoded the query.
+    /// When the listener received the query: the time its datagram batch (or TCP message)
+    /// was read, taken from tokio's clock so tests that pause time move it too. The cache
+    /// counts TTLs down from it, so a hit reads no clock of its own.
     pub fn received(&self) -> Instant {
         self.received
     }

@@ -79,9 +79,25 @@ impl QueryBuilder {
             "127.0.0.1:53".parse().unwrap(),
             self.transport,
             Arc::from("dns://:53"),
+            tokio::time::Instant::now().into_std(),
         )
         .expect("test query decodes")
     }
+}
+
+/// `req` arriving again now: every arrival is a new request, received at its own time (the
+/// cache counts TTLs down from it), so a test that asks again after moving the clock asks
+/// with this.
+pub fn again(req: &Request) -> Request {
+    Request::decode(
+        req.wire().clone(),
+        req.client(),
+        req.local(),
+        req.transport(),
+        req.server().clone(),
+        tokio::time::Instant::now().into_std(),
+    )
+    .expect("a request decodes again")
 }
 
 type AnswerFn = Box<dyn Fn(&Request) -> Outcome + Send>;

@@ -81,9 +81,7 @@ impl Plugin for Prometheus {
         let start = Instant::now();
         // The zone is taken from the name before the chain (a rewrite does not move it).
         let zone = self.zone_index(req.qname_lower());
-        next.serve(req).map(move |outcome| {
-            self.record(req, zone, start, &outcome);
-            outcome
-        })
+        next.serve(req)
+            .inspect(move |outcome| self.record(req, zone, start, outcome))
     }
 }

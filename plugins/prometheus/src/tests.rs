@@ -687,6 +687,7 @@ async fn several_listeners_get_their_own_server_label() {
             "127.0.0.1:53".parse().unwrap(),
             plugin::Transport::Udp,
             Arc::from(server),
+            std::time::Instant::now(),
         )
         .unwrap();
         run(&chain, &req).await;

@@ -103,8 +103,9 @@ impl Harness {
         }
     }
 
+    /// Serves `req` as a query arriving now (see [`plugin::test_util::again`]).
     pub async fn ask(&self, req: &Request) -> Outcome {
-        let outcome = self.chain.serve(req).await;
+        let outcome = self.chain.serve(&plugin::test_util::again(req)).await;
         settle().await;
         outcome
     }

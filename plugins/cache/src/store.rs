@@ -93,7 +93,7 @@ impl Store {
     }
 }
 
-/// Keys are already FNV hashes, but every key of a shard shares its low byte, which the map
+/// Keys are already hashes, but every key of a shard shares its low byte, which the map
 /// would use as its bucket index: mix the remaining bits (splitmix64's finaliser) instead of
 /// hashing them again with SipHash.
 #[derive(Default)]

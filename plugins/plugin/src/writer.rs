@@ -30,6 +30,10 @@ pub struct Writer<'a> {
     out: &'a mut Vec<u8>,
     labels: [u16; MAX_LABELS],
     count: usize,
+    /// Where a name copied by [`Writer::wire_name`] starts when its labels are not recorded
+    /// yet: they are recorded when a later name may point to them, so a reply whose records
+    /// are copied whole (a cache hit's prepared bytes) never walks them twice.
+    unrecorded: Option<usize>,
 }
 
 /// A position to roll back to when a record does not fit (truncation).
@@ -46,6 +50,7 @@ impl<'a> Writer<'a> {
             out,
             labels: [0; MAX_LABELS],
             count: 0,
+            unrecorded: None,
         }
     }
 
@@ -57,7 +62,8 @@ impl<'a> Writer<'a> {
         self.out.is_empty()
     }
 
-    pub fn mark(&self) -> Mark {
+    pub fn mark(&mut self) -> Mark {
+        self.record_copied_labels();
         Mark {
             len: self.out.len(),
             count: self.count,
@@ -68,6 +74,7 @@ impl<'a> Writer<'a> {
     pub fn rollback(&mut self, mark: Mark) {
         self.out.truncate(mark.len);
         self.count = mark.count;
+        self.unrecorded = self.unrecorded.filter(|&at| at < mark.len);
     }
 
     pub fn u16(&mut self, value: u16) {
@@ -105,21 +112,29 @@ impl<'a> Writer<'a> {
             at += 1 + len;
         }
         let name = &wire[..=at];
-        let base = self.out.len();
-        let mut label = 0;
-        while name[label] != 0 {
-            let start = base + label;
-            if start <= MAX_POINTER && self.count < MAX_LABELS {
-                self.labels[self.count] = start as u16;
-                self.count += 1;
-            }
-            label += 1 + usize::from(name[label]);
-        }
+        self.record_copied_labels();
+        self.unrecorded = Some(self.out.len());
         self.out.extend_from_slice(name);
         Some(name.len())
     }
 
+    /// Records the labels of the name [`Writer::wire_name`] copied, if not done yet.
+    fn record_copied_labels(&mut self) {
+        let Some(mut at) = self.unrecorded.take() else {
+            return;
+        };
+        // wire_name checked the name: length octets up to the root, no pointers.
+        while let Some(&len) = self.out.get(at).filter(|&&len| len != 0) {
+            if at <= MAX_POINTER && self.count < MAX_LABELS {
+                self.labels[self.count] = at as u16;
+                self.count += 1;
+            }
+            at += 1 + usize::from(len);
+        }
+    }
+
     fn name_with(&mut self, name: &Name, compress: bool) {
+        self.record_copied_labels();
         // The labels as byte slices, on the stack for names of up to 16 labels (nearly all);
         // longer names spill to the heap. The iterator's length is the label count.
         let mut inline: [&[u8]; INLINE_LABELS] = [&[]; INLINE_LABELS];
@@ -509,6 +524,36 @@ mod tests {
         w.record(&kept).unwrap();
         let message = Message::from_vec(&out).unwrap();
         assert_eq!(message.answers, [kept]);
+    }
+
+    /// A question copied with `wire_name`: its labels are recorded only when a later name
+    /// needs them, and are pointed to all the same; rolled back, they are forgotten.
+    #[test]
+    fn a_copied_question_is_pointed_to_and_forgotten_when_rolled_back() {
+        let question = b"\x03www\x07example\x03org\x00";
+        let answer = Record::from_rdata(name("www.example.org."), 5, RData::A(A::new(1, 2, 3, 4)));
+        let mut out = vec![0u8; 12];
+        out[5] = 1;
+        out[7] = 1;
+        let mut w = Writer::new(&mut out);
+        assert_eq!(w.wire_name(question), Some(question.len()));
+        w.u16(1);
+        w.u16(1);
+        w.record(&answer).unwrap();
+        // The answer's owner is one pointer to offset 12.
+        assert_eq!(&out[12 + question.len() + 4..][..2], &[0xC0, 12]);
+        let message = Message::from_vec(&out).unwrap();
+        assert_eq!(message.answers, [answer.clone()]);
+
+        // Rolled back past the copy: the next name is written in full, not pointed into
+        // bytes that are gone.
+        let mut out = vec![0u8; 12];
+        let mut w = Writer::new(&mut out);
+        let mark = w.mark();
+        w.wire_name(question).unwrap();
+        w.rollback(mark);
+        w.name(&name("www.example.org."));
+        assert_eq!(&out[12..], question);
     }
 
     #[test]

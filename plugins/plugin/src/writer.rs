@@ -543,7 +543,7 @@ mod tests {
         // The answer's owner is one pointer to offset 12.
         assert_eq!(&out[12 + question.len() + 4..][..2], &[0xC0, 12]);
         let message = Message::from_vec(&out).unwrap();
-        assert_eq!(message.answers, [answer.clone()]);
+        assert_eq!(message.answers, std::slice::from_ref(&answer));
 
         // Rolled back past the copy: the next name is written in full, not pointed into
         // bytes that are gone.

@@ -119,10 +119,17 @@ impl State {
                 .find(|(s, _)| Arc::ptr_eq(s, server) || **s == **server)
                 .map(|(_, c)| c.clone())
         };
-        if let Some(counters) = find(&self.lookup_counters.load()) {
-            count(&counters);
+        // Counted through the loaded list, without taking a reference of its own: on a hit
+        // every atomic operation shows.
+        let list = self.lookup_counters.load();
+        if let Some((_, counters)) = list
+            .iter()
+            .find(|(s, _)| Arc::ptr_eq(s, server) || **s == **server)
+        {
+            count(counters);
             return;
         }
+        drop(list);
         let _adding = self
             .lookup_counters_added
             .lock()

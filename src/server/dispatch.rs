@@ -12,7 +12,7 @@ use hickory_proto::op::ResponseCode;
 use hickory_proto::rr::DNSClass;
 use plugin::metrics::DnsMetrics;
 use plugin::wire::{self, HEADER_LEN, Verdict};
-use plugin::{Reply, Request, Response, Transport};
+use plugin::{Outcome, Reply, Request, Response, Transport};
 
 use super::dropped::DroppedMetrics;
 use super::panics;
@@ -164,14 +164,20 @@ impl Dispatcher {
                 return self.answer_dropped(req, ResponseCode::Refused, out);
             }
         };
-        // Step 10. A ready reply is taken as it is (no box, no future); a pending one is
-        // awaited.
-        let outcome = match route.chain.serve(req) {
-            Reply::Ready(Some(outcome)) => outcome,
-            reply => reply.await,
-        };
+        // Step 10. A ready reply is encoded where it lies (no box, no future, not moved); a
+        // pending one is awaited.
+        let reply = route.chain.serve(req);
+        if let Reply::Ready(Some(outcome)) = &reply {
+            return self.answer(req, outcome, out);
+        }
+        let outcome = reply.await;
+        self.answer(req, &outcome, out)
+    }
+
+    /// The reply to send for the chain's `outcome`.
+    fn answer(&self, req: &Request, outcome: &Outcome, out: &mut Vec<u8>) -> Answer {
         match outcome {
-            Ok(resp) => self.encode(req, &resp, out),
+            Ok(resp) => self.encode(req, resp, out),
             Err(failure) if failure.core_writes_reply() => {
                 self.encode(req, &Response::error_to(req, failure.rcode), out)
             }

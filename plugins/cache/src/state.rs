@@ -89,6 +89,16 @@ pub struct LookupCounters {
     denial_hits: OnceLock<Counter>,
 }
 
+/// The lookup counters of `server` in `list`, if it has them.
+fn counters_of<'l>(
+    list: &'l [(Arc<str>, Arc<LookupCounters>)],
+    server: &Arc<str>,
+) -> Option<&'l Arc<LookupCounters>> {
+    list.iter()
+        .find(|(s, _)| Arc::ptr_eq(s, server) || **s == **server)
+        .map(|(_, counters)| counters)
+}
+
 impl State {
     pub fn new(
         config: CacheConfig,
@@ -114,18 +124,10 @@ impl State {
 
     /// Runs `count` with the lookup counters of `server`, creating them on first use.
     fn with_lookup_counters(&self, server: &Arc<str>, count: impl FnOnce(&LookupCounters)) {
-        let find = |list: &[(Arc<str>, Arc<LookupCounters>)]| {
-            list.iter()
-                .find(|(s, _)| Arc::ptr_eq(s, server) || **s == **server)
-                .map(|(_, c)| c.clone())
-        };
         // Counted through the loaded list, without taking a reference of its own: on a hit
         // every atomic operation shows.
         let list = self.lookup_counters.load();
-        if let Some((_, counters)) = list
-            .iter()
-            .find(|(s, _)| Arc::ptr_eq(s, server) || **s == **server)
-        {
+        if let Some(counters) = counters_of(&list, server) {
             count(counters);
             return;
         }
@@ -134,7 +136,8 @@ impl State {
             .lookup_counters_added
             .lock()
             .unwrap_or_else(|e| e.into_inner());
-        let counters = find(&self.lookup_counters.load()).unwrap_or_else(|| {
+        let listed = self.lookup_counters.load();
+        let counters = counters_of(&listed, server).cloned().unwrap_or_else(|| {
             let created = Arc::new(LookupCounters {
                 requests: self
                     .metrics

@@ -86,9 +86,9 @@ impl Request {
     ) -> Result<Request, DecodeError> {
         let Some(plain) = plain_query::read(&wire) else {
             let message = Message::from_vec(&wire)?;
-            let mut req = Request::from_message(message, wire, client, local, transport, server);
-            req.received = received;
-            return Ok(req);
+            return Ok(Request::from_message_received(
+                message, wire, client, local, transport, server, received,
+            ));
         };
         Ok(Request {
             message: OnceLock::new(),
@@ -121,6 +121,21 @@ impl Request {
         transport: Transport,
         server: Arc<str>,
     ) -> Request {
+        // tokio's clock, which tests may pause (see `received`).
+        let received = tokio::time::Instant::now().into_std();
+        Request::from_message_received(message, wire, client, local, transport, server, received)
+    }
+
+    /// [`Request::from_message`] received at `received`.
+    fn from_message_received(
+        message: Message,
+        wire: Bytes,
+        client: SocketAddr,
+        local: SocketAddr,
+        transport: Transport,
+        server: Arc<str>,
+        received: Instant,
+    ) -> Request {
         let meta = &message.metadata;
         let header = Header {
             id: meta.id,
@@ -147,8 +162,7 @@ impl Request {
             transport,
             server,
             edns_udp_size: AtomicU16::new(edns_udp_size),
-            // tokio's clock, which tests may pause (see `received`).
-            received: tokio::time::Instant::now().into_std(),
+            received,
         }
     }
 
